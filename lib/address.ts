@@ -1,0 +1,108 @@
+/**
+ * Socket addresses, written the way the course documents write them.
+ *
+ * @module
+ */
+
+/** A host and port, as Deno's `NetAddr` carries them. */
+export interface HostPort {
+  /** An IP address (`127.0.0.1`, `::1`) or a name. */
+  hostname: string;
+  /** A port number. */
+  port: number;
+}
+
+/** Does this text look like an IPv6 literal (has a colon)? Brackets are allowed. */
+export function isIPv6Literal(host: string): boolean {
+  return host.includes(":");
+}
+
+/** Is this text an IPv4 dotted quad (four numbers 0..255)? */
+export function isIPv4Literal(host: string): boolean {
+  const parts = host.split(".");
+  return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+}
+
+/** `[::1]` → `::1`: the bracketed form of URLs is accepted wherever a host is. */
+export function stripBrackets(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+/**
+ * `127.0.0.1#53309`: the `ip#port` form the Kurose & Ross course prints for a peer. The `#`
+ * cannot be confused with the colons of an IPv6 address (`::1#53309`).
+ *
+ * @param addr the peer
+ * @returns `<ip>#<port>`
+ */
+export function hashAddr(addr: HostPort): string {
+  return `${addr.hostname}#${addr.port}`;
+}
+
+/**
+ * `127.0.0.1:12000` or `[::1]:55555`: the URL-style form, with brackets around IPv6.
+ *
+ * @param addr the address
+ * @returns `<host>:<port>`
+ */
+export function hostPort(addr: HostPort): string {
+  const h = isIPv6Literal(addr.hostname) ? `[${addr.hostname}]` : addr.hostname;
+  return `${h}:${addr.port}`;
+}
+
+/** Is this a wildcard address, one that binds every interface (`0.0.0.0` or `::`)? */
+export function isWildcard(host: string): boolean {
+  return host === "0.0.0.0" || host === "::" || host === "[::]";
+}
+
+/**
+ * This host's addresses, for a server bound to a wildcard address to tell classmates where to
+ * connect. Uses `Deno.networkInterfaces()` (no traffic is sent; the documents' trick of
+ * "connecting" a UDP socket to 8.8.8.8 fails on a machine without a default route).
+ *
+ * @param family `IPv4`, `IPv6` or both (`undefined`)
+ * @returns interface name and address pairs, loopback last; `null` without `--allow-sys`
+ */
+export function hostAddresses(
+  family?: "IPv4" | "IPv6",
+): { name: string; address: string }[] | null {
+  let list: Deno.NetworkInterfaceInfo[];
+  try {
+    list = Deno.networkInterfaces();
+  } catch {
+    return null; // NotCapable: --allow-sys=networkInterfaces was not granted.
+  }
+  return list
+    .filter((i) => family === undefined || i.family === family)
+    .map((i) => ({ name: i.name, address: i.address }))
+    .sort((a, b) => Number(isLoopback(a.address)) - Number(isLoopback(b.address)));
+}
+
+/** Is this a loopback address (127.0.0.0/8 or ::1)? */
+export function isLoopback(address: string): boolean {
+  return address === "::1" || address.startsWith("127.");
+}
+
+/**
+ * The lines a server bound to `host` prints so that others can find it: nothing for a specific
+ * address, the host's addresses for a wildcard (or how to see them without `--allow-sys`).
+ *
+ * @param host the address the server bound
+ * @param port the port it bound
+ * @returns lines to print
+ */
+export function reachableAt(host: string, port: number): string[] {
+  if (!isWildcard(host)) return [];
+  const family = host === "0.0.0.0" ? "IPv4" : undefined;
+  const found = hostAddresses(family);
+  if (found === null) {
+    return [
+      "Listening on every interface. To list this host's addresses here, add " +
+      "--allow-sys=networkInterfaces; or run `ip -brief address` (Linux) or `ipconfig` (Windows).",
+    ];
+  }
+  return [
+    "Reachable at:",
+    ...found.map((a) => `  ${hostPort({ hostname: a.address, port })}  (${a.name})`),
+  ];
+}

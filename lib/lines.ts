@@ -1,0 +1,34 @@
+/**
+ * Reading lines of text from a byte stream (the terminal, a pipe), as Python's `input()` does,
+ * with a bound on the line length.
+ *
+ * @module
+ */
+
+/**
+ * Yields each line of `readable` without its `\n` (or `\r\n`). A last line without a newline is
+ * yielded too. Ends at EOF.
+ *
+ * @param readable bytes, e.g. `Deno.stdin.readable`
+ * @param maxLineBytes a longer line throws a RangeError (default 1 MiB)
+ */
+export async function* readLines(
+  readable: ReadableStream<Uint8Array>,
+  maxLineBytes = 1 << 20,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of readable) {
+    pending += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      yield pending.slice(0, nl).replace(/\r$/, "");
+      pending = pending.slice(nl + 1);
+    }
+    if (pending.length > maxLineBytes) {
+      throw new RangeError(`a line is longer than ${maxLineBytes} bytes`);
+    }
+  }
+  pending += decoder.decode();
+  if (pending !== "") yield pending.replace(/\r$/, "");
+}

@@ -1,0 +1,59 @@
+/**
+ * Logging with a little colour for emphasis, and none when it would get in the way: colour is
+ * off when `NO_COLOR` is set (https://no-color.org) or when stdout is not a terminal (a pipe, a
+ * file, a test capturing the output).
+ *
+ * @module
+ */
+import { bold, cyan, dim, getColorEnabled, red, setColorEnabled, yellow } from "@std/fmt/colors";
+
+let decided = false;
+
+/** Decides once whether colour is on: not with `NO_COLOR`, not when stdout is not a TTY. */
+export function colorEnabled(): boolean {
+  if (!decided) {
+    decided = true;
+    let tty = false;
+    try {
+      tty = Deno.stdout.isTerminal();
+    } catch {
+      tty = false;
+    }
+    setColorEnabled(tty && !Deno.noColor);
+  }
+  return getColorEnabled();
+}
+
+/** Bold, for what a reader should see first (the listening line, a reply). */
+export function strong(text: string): string {
+  return colorEnabled() ? bold(text) : text;
+}
+
+/** Dim, for secondary detail (timings, hints). */
+export function faint(text: string): string {
+  return colorEnabled() ? dim(text) : text;
+}
+
+/** Cyan, for addresses and ports. */
+export function addr(text: string): string {
+  return colorEnabled() ? cyan(text) : text;
+}
+
+/** Yellow, for warnings that do not stop the program (a dropped peer, a timeout). */
+export function warn(text: string): string {
+  return colorEnabled() ? yellow(text) : text;
+}
+
+/** Red, for failures. */
+export function bad(text: string): string {
+  return colorEnabled() ? red(text) : text;
+}
+
+/** A prefixed logger for a server's per-peer events: `log("peer closed")`. */
+export type Logger = (line: string) => void;
+
+/** The default logger: one line to stdout. */
+export const stdoutLogger: Logger = (line) => console.log(line);
+
+/** A logger that discards everything (tests that do not look at the log). */
+export const silentLogger: Logger = () => {};

@@ -1,0 +1,171 @@
+/**
+ * Running the examples as real subprocesses, exactly as the README documents them, and reading
+ * what they print: for the tests and for the tour (examples/tour.ts).
+ *
+ * @module
+ */
+
+/** The repository root: subprocesses run from here, like a student following the README. */
+export const ROOT = new URL("../", import.meta.url).pathname;
+
+/** What a finished process printed. */
+export interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Runs `deno <args>` to completion, with optional stdin. NO_COLOR is set, as a pipe would anyway.
+ * Killed after `timeoutMs` so a hang fails the test instead of the whole suite.
+ */
+export async function deno(
+  args: string[],
+  { stdin, timeoutMs = 20_000 }: { stdin?: string | Uint8Array; timeoutMs?: number } = {},
+): Promise<Output> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    if (stdin !== undefined) {
+      const w = child.stdin.getWriter();
+      await w.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
+      await w.close();
+    }
+    const out = await child.output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A long-running script (a server) whose output can be awaited line by line. */
+export class Running {
+  #child: Deno.ChildProcess;
+  #stdout = "";
+  #stderr = "";
+  #waiters: (() => void)[] = [];
+  #done: Promise<void>;
+
+  /** Starts `deno <args>` from the repository root.
+   * @param args the arguments after `deno`
+   */
+  constructor(args: string[]) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const pump = async (stream: ReadableStream<Uint8Array>, which: "out" | "err") => {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        if (which === "out") this.#stdout += chunk;
+        else this.#stderr += chunk;
+        for (const wake of this.#waiters.splice(0)) wake();
+      }
+    };
+    this.#done = Promise.all([pump(this.#child.stdout, "out"), pump(this.#child.stderr, "err")])
+      .then(() => {
+        for (const wake of this.#waiters.splice(0)) wake();
+      });
+  }
+
+  /** Everything printed to stdout so far. */
+  get stdout(): string {
+    return this.#stdout;
+  }
+
+  /** Everything printed to stderr so far. */
+  get stderr(): string {
+    return this.#stderr;
+  }
+
+  /**
+   * Waits until stdout matches `pattern`; throws after `timeoutMs` or if the process exits first.
+   *
+   * @param pattern what to wait for
+   * @param timeoutMs how long at most (default 10 s)
+   * @returns the match
+   */
+  async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    let ended = false;
+    this.#done.then(() => ended = true);
+    while (true) {
+      const m = this.#stdout.match(pattern);
+      if (m) return m;
+      if (ended || Date.now() > deadline) {
+        throw new Error(
+          `no ${pattern} in output.\nstdout:\n${this.#stdout}\nstderr:\n${this.#stderr}`,
+        );
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends `signal` (default SIGTERM) and waits for the exit; returns all output. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Output> {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // already exited
+    }
+    return await this.wait();
+  }
+
+  /** Waits for the process to exit by itself. */
+  async wait(): Promise<Output> {
+    const status = await this.#child.status;
+    await this.#done;
+    return { code: status.code, stdout: this.#stdout, stderr: this.#stderr };
+  }
+}
+
+/**
+ * Starts a server script with `--port 0` and returns it with the port it printed.
+ *
+ * @param script the path from the repository root
+ * @param args more arguments for the script
+ * @param portPattern how the script prints its port (first group: the number)
+ * @param flags Deno's flags (default `--allow-net`)
+ * @returns the running server and its port
+ */
+export async function startServer(
+  script: string,
+  args: string[] = [],
+  portPattern = /serverPort: (\d+)\n/,
+  flags = ["--allow-net"],
+): Promise<{ server: Running; port: number }> {
+  const server = new Running(["run", ...flags, script, "--port", "0", ...args]);
+  const m = await server.waitFor(portPattern);
+  return { server, port: Number(m[1]) };
+}
+
+/**
+ * Splits output into lines, without the empty string after a final newline.
+ *
+ * @param text the output
+ * @returns its lines
+ */
+export function lines(text: string): string[] {
+  return text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
+}

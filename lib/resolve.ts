@@ -1,0 +1,58 @@
+/**
+ * Name resolution the way C and Python do it: `getaddrinfo`, through `node:dns`'s `lookup`,
+ * which reads /etc/hosts and keeps the system's order when asked for `verbatim`.
+ * (`Deno.resolveDns` is a DNS client: it never reads /etc/hosts.)
+ *
+ * @module
+ */
+import { lookup } from "node:dns/promises";
+import { isIPv4Literal, isIPv6Literal, stripBrackets } from "./address.ts";
+import { UserError } from "./errors.ts";
+
+/** One resolved address. */
+export interface ResolvedAddress {
+  /** The IP address, without brackets. */
+  address: string;
+  /** 4 or 6. */
+  family: 4 | 6;
+}
+
+/**
+ * `getaddrinfo(host)`: every address of `host`, in the system's order. A literal address is
+ * returned as it is, without a lookup.
+ *
+ * @param host a name or a literal (`[::1]` allowed)
+ * @param family 4 or 6 to ask for one family only, 0 for both
+ * @returns at least one address
+ * @throws UserError when the name is unknown, has no address of that family, or permission is
+ * missing
+ */
+export async function getaddrinfo(host: string, family: 0 | 4 | 6 = 0): Promise<ResolvedAddress[]> {
+  const bare = stripBrackets(host);
+  if (isIPv4Literal(bare) || isIPv6Literal(bare)) {
+    const f = isIPv6Literal(bare) ? 6 : 4;
+    if (family !== 0 && family !== f) {
+      throw new UserError(
+        `${bare} is an IPv${f} address, but an IPv${family} address is needed here: an ` +
+          `IPv${family} socket cannot send to an IPv${f} address`,
+      );
+    }
+    return [{ address: bare, family: f }];
+  }
+  try {
+    const found = await lookup(bare, { all: true, family, order: "verbatim" });
+    return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const fam = family === 0 ? "" : `IPv${family} `;
+    if (code === "ENOTFOUND" || code === "EAI_NONAME" || code === "ENODATA") {
+      throw new UserError(`cannot resolve "${bare}": no ${fam}address found for that name`);
+    }
+    if (code === "EPERM" || err instanceof Deno.errors.NotCapable) {
+      throw new UserError(
+        `no permission to look up "${bare}": add it to --allow-net (e.g. --allow-net=${bare})`,
+      );
+    }
+    throw new UserError(`cannot resolve "${bare}": ${(err as Error).message}`);
+  }
+}
