@@ -1,0 +1,219 @@
+import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import { bind, serve } from "../examples/udp_server.ts";
+import { uppercase } from "../examples/udp_client.ts";
+import { NoReplyError } from "../lib/datagram.ts";
+import { deno, lines, startServer } from "../lib/process.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`udp in-process over ${host}: replies upper-cased, logs the sender, stops on abort`, async () => {
+    const socket = bind(host, 0);
+    const addr = socket.addr as Deno.NetAddr;
+    const log: string[] = [];
+    const stop = new AbortController();
+    const serving = serve(socket, { signal: stop.signal, log: (l) => log.push(l) });
+    try {
+      const reply = await uppercase(addr, enc.encode("udp is lazy"));
+      assertEquals(dec.decode(reply), "UDP IS LAZY");
+      assertEquals(dec.decode(await uppercase(addr, enc.encode("straße é"))), "STRAßE é");
+      assertEquals((await uppercase(addr, new Uint8Array(0))).length, 0); // empty gets empty
+      // The largest datagram comes back whole: no 2048-byte cut as in the original.
+      const big = crypto.getRandomValues(new Uint8Array(host === "::1" ? 65487 : 65507));
+      const want = big.map((x) => (x >= 0x61 && x <= 0x7a ? x - 32 : x));
+      assertEquals(await uppercase(addr, big), want);
+      assertMatch(
+        log[0],
+        new RegExp(`^Received from ${host.replace(/\./g, "\\.")}#\\d+: udp is lazy$`),
+      );
+      assertEquals(log.length, 4);
+    } finally {
+      stop.abort();
+      await serving;
+    }
+  });
+}
+
+Deno.test("udp: a datagram that is not UTF-8 is logged safely and answered", async () => {
+  const socket = bind("127.0.0.1", 0);
+  const log: string[] = [];
+  const stop = new AbortController();
+  const serving = serve(socket, { signal: stop.signal, log: (l) => log.push(l) });
+  try {
+    const reply = await uppercase(socket.addr as Deno.NetAddr, new Uint8Array([0x61, 0xff, 0x0a]));
+    assertEquals(reply, new Uint8Array([0x41, 0xff, 0x0a]));
+    assertMatch(log[0], /: a\uFFFD\\n$/);
+  } finally {
+    stop.abort();
+    await serving;
+  }
+});
+
+Deno.test("udp: the client gives up with NoReplyError when nobody answers", async () => {
+  const silent = bind("127.0.0.1", 0); // bound, never read: every datagram is "lost"
+  try {
+    await assertRejects(
+      () => uppercase(silent.addr as Deno.NetAddr, enc.encode("x"), { timeoutMs: 20, retries: 2 }),
+      NoReplyError,
+      "after 3 attempts",
+    );
+  } finally {
+    silent.close();
+  }
+});
+
+// The scripts, run exactly as the README and the headers document them.
+
+Deno.test("udp scripts: the header's transcript, piped lines, IPv4", async () => {
+  const { server, port } = await startServer("examples/udp_server.ts");
+  try {
+    await server.waitFor(/Listening\.\.\.\n/);
+    assertEquals(lines(server.stdout), [
+      "serverIP: 127.0.0.1",
+      `serverPort: ${port}`,
+      "Press Ctrl+C to quit. Listening...",
+    ]);
+    const out = await deno(
+      ["run", "--allow-net", "examples/udp_client.ts", "--host", "127.0.0.1", "--port", `${port}`],
+      { stdin: "udp is lazy\nstraße é\n\nlast line without newline" },
+    );
+    assertEquals(out.stderr, "");
+    assertEquals(out.code, 0);
+    assertEquals(lines(out.stdout), [
+      `I'm configured to send UDP packets to 127.0.0.1 on port ${port}`,
+      "Press Ctrl+C to quit.",
+      "Returned from server: UDP IS LAZY",
+      "Returned from server: STRAßE é",
+      "Returned from server: ",
+      "Returned from server: LAST LINE WITHOUT NEWLINE",
+    ]);
+    await server.waitFor(/Received from 127\.0\.0\.1#\d+: last line without newline/);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const end = await server.stop("SIGINT");
+  assertEquals(end.code, 0);
+  assertMatch(end.stdout, /Received from 127\.0\.0\.1#\d+: udp is lazy\n/);
+  assertMatch(end.stdout, /Server stopped\.\n$/);
+});
+
+Deno.test("udp scripts: IPv6, the seed's -ip flag and words as arguments", async () => {
+  const { server, port } = await startServer("examples/udp_server.ts", ["--host", "::1"]);
+  try {
+    assertMatch(server.stdout, /^serverIP: ::1\n/);
+    const out = await deno([
+      "run",
+      "--allow-net",
+      "examples/udp_client.ts",
+      "-ip",
+      "::1",
+      "-p",
+      `${port}`,
+      "hi",
+      "there",
+    ]);
+    assertEquals(out.code, 0);
+    assertEquals(lines(out.stdout).at(-1), "Returned from server: HI THERE");
+    await server.waitFor(/Received from ::1#\d+: hi there/);
+  } finally {
+    assertEquals((await server.stop()).code, 0);
+  }
+});
+
+Deno.test("udp scripts: a wildcard bind says how to find this host's addresses", async () => {
+  const { server } = await startServer("examples/udp_server.ts", ["--host", "0.0.0.0"], undefined, [
+    "--allow-net",
+    "--allow-sys=networkInterfaces",
+  ]);
+  try {
+    await server.waitFor(/Reachable at:\n( {2}.*\n)* {2}127\.0\.0\.1:\d+ {2}\(lo\)\n/);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("udp scripts: bad input is one line and a usage, never a stack trace", async () => {
+  const bad = await deno(["run", "--allow-net", "examples/udp_client.ts", "--port", "70000"]);
+  assertEquals(bad.code, 2);
+  assertEquals(
+    bad.stderr.split("\n")[0],
+    'udp_client: bad --port "70000": a port is a whole number from 0 to 65535',
+  );
+  assertMatch(bad.stderr, /^usage: deno run --allow-net examples\/udp_client\.ts/m);
+
+  const unknown = await deno(["run", "--allow-net", "examples/udp_server.ts", "--prot", "1"]);
+  assertEquals(unknown.code, 2);
+  assertEquals(unknown.stderr.split("\n")[0], 'udp_server: unknown flag "--prot"');
+
+  const missing = await deno(["run", "--allow-net", "examples/udp_server.ts", "--port"]);
+  assertEquals(missing.code, 2);
+  assertEquals(missing.stderr.split("\n")[0], "udp_server: --port needs a value");
+
+  const help = await deno(["run", "examples/udp_server.ts", "--help"]);
+  assertEquals(help.code, 0);
+  assertMatch(help.stdout, /^usage: /);
+
+  const noNet = await deno(["run", "examples/udp_server.ts", "--port", "0"]);
+  assertEquals(noNet.code, 1);
+  assertEquals(lines(noNet.stderr), [
+    "udp_server: cannot bind UDP 127.0.0.1 port 0: no network permission: run again with --allow-net (see the run line in the file's header)",
+  ]);
+});
+
+Deno.test("udp scripts: a port in use exits 1 with one line", async () => {
+  const taken = bind("127.0.0.1", 0);
+  try {
+    const port = (taken.addr as Deno.NetAddr).port;
+    const out = await deno(["run", "--allow-net", "examples/udp_server.ts", "--port", `${port}`]);
+    assertEquals(out.code, 1);
+    assertEquals(lines(out.stderr).length, 1);
+    assertMatch(
+      out.stderr,
+      /^udp_server: cannot bind UDP 127\.0\.0\.1 port \d+: address already in use: .*--port/,
+    );
+  } finally {
+    taken.close();
+  }
+});
+
+Deno.test("udp scripts: a client with no server exits 1 after its timeout, with one line", async () => {
+  const silent = bind("127.0.0.1", 0);
+  try {
+    const port = (silent.addr as Deno.NetAddr).port;
+    const t0 = performance.now();
+    const out = await deno([
+      "run",
+      "--allow-net",
+      "examples/udp_client.ts",
+      "--port",
+      `${port}`,
+      "--timeout",
+      "0.1",
+      "hello",
+    ]);
+    assertEquals(out.code, 1);
+    assertEquals(lines(out.stderr), [
+      `udp_client: no reply from 127.0.0.1:${port} after 3 attempts (0.1 s each): is the server running on that host and port? UDP cannot tell a lost datagram from a closed port`,
+    ]);
+    assert(performance.now() - t0 >= 300, "it waited for its timeouts");
+  } finally {
+    silent.close();
+  }
+});
+
+Deno.test("udp scripts: without the unstable net API, one line says how to enable it", async () => {
+  const out = await deno([
+    "run",
+    "--allow-net",
+    "--config",
+    "tests/fixtures/stable.json",
+    "examples/udp_server.ts",
+  ]);
+  assertEquals(out.code, 1);
+  assertMatch(
+    out.stderr,
+    /^udp_server: UDP sockets need Deno's unstable net API: .*--unstable-net/,
+  );
+});
