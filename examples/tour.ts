@@ -1,0 +1,172 @@
+/**
+ * @module The tour: every example run for real on loopback, with what each side printed and
+ * one sentence on what the sockets did. Read it first; then open the example files.
+ *
+ * Run it:
+ *
+ * ```sh
+ * deno task tour
+ * # which is: deno run --allow-net=127.0.0.1,[::1],localhost --allow-run=<deno> examples/tour.ts
+ * ```
+ *
+ * What you see (ports differ from run to run):
+ *
+ * ```text
+ * == UDP uppercase: udp_server.ts + udp_client.ts ==
+ * The server makes a UDP socket and binds it to a free port on 127.0.0.1 ...
+ *   $ deno run --allow-net examples/udp_server.ts --port 0
+ *   server| serverIP: 127.0.0.1
+ *   ...
+ * ```
+ *
+ * Each example is started as its own process with the flags its header documents, exactly as
+ * a student would type them. A step whose output is not what the header promises stops the tour
+ * with exit code 1, so the tour is also a check.
+ */
+import { parseCli } from "../lib/cli.ts";
+import { runMain, UserError } from "../lib/errors.ts";
+import { faint, strong } from "../lib/log.ts";
+import { deno, lines, type Output, Running } from "../lib/process.ts";
+
+/** A tour section: a title and the steps that run and explain one example. */
+export interface Section {
+  /** Shown as the heading. */
+  title: string;
+  /** Runs the example's processes and narrates. */
+  run(t: Guide): Promise<void>;
+}
+
+/** What a section uses to narrate and check. */
+export class Guide {
+  /** One plain sentence on what the sockets do. */
+  say(text: string): void {
+    console.log(text);
+  }
+
+  /** Shows a command as a student would type it. */
+  command(line: string): void {
+    console.log(faint(`  $ ${line}`));
+  }
+
+  /** Shows output lines, each prefixed with who printed them. */
+  show(who: string, text: string): void {
+    for (const line of lines(text)) console.log(`  ${who.padEnd(6)}| ${line}`);
+  }
+
+  /** Stops the tour if `ok` is false. */
+  expect(ok: boolean, what: string): void {
+    if (!ok) throw new UserError(`tour step failed: ${what}`);
+  }
+
+  /** Starts a server script on port 0 and waits until it prints `ready`. */
+  async server(
+    script: string,
+    args: string[],
+    ready: RegExp,
+    port: RegExp,
+    flags = ["--allow-net"],
+  ): Promise<{ server: Running; port: number }> {
+    this.command(`deno run ${flags.join(" ")} ${script} ${args.join(" ")}`);
+    const server = new Running(["run", ...flags, script, ...args]);
+    await server.waitFor(ready).catch(async (err) => {
+      await server.stop();
+      throw err;
+    });
+    return { server, port: Number(server.stdout.match(port)?.[1]) };
+  }
+
+  /** Runs a client script to completion, showing its command line and output. */
+  async client(
+    script: string,
+    args: string[],
+    { stdin, flags = ["--allow-net"], shown }: {
+      stdin?: string;
+      flags?: string[];
+      shown?: string;
+    } = {},
+  ): Promise<Output> {
+    const pipe = stdin === undefined ? "" : `printf '${stdin.replace(/\n/g, "\\n")}' | `;
+    this.command(shown ?? `${pipe}deno run ${flags.join(" ")} ${script} ${args.join(" ")}`);
+    const out = await deno(["run", ...flags, script, ...args], { stdin });
+    this.show("client", out.stdout);
+    this.show("stderr", out.stderr);
+    return out;
+  }
+}
+
+/** UDP uppercase pair (issue: foundation). */
+const udp: Section = {
+  title: "UDP uppercase: udp_server.ts + udp_client.ts",
+  async run(t) {
+    t.say(
+      "The server makes a UDP socket and binds it to a free port on 127.0.0.1 " +
+        "(socket(AF_INET, SOCK_DGRAM) + bind), then waits in recvfrom().",
+    );
+    const { server, port } = await t.server(
+      "examples/udp_server.ts",
+      ["--port", "0"],
+      /Listening\.\.\.\n/,
+      /serverPort: (\d+)/,
+    );
+    try {
+      t.show("server", server.stdout);
+      t.say(
+        "The client sends each line as one datagram (sendto) from a fresh socket and waits " +
+          "for the reply (recvfrom) with a timeout; no connection is ever made.",
+      );
+      const out = await t.client("examples/udp_client.ts", ["--port", `${port}`], {
+        stdin: "udp is lazy\nstraße é\n",
+      });
+      t.expect(out.code === 0, "udp_client exits 0");
+      t.expect(
+        out.stdout.includes("Returned from server: UDP IS LAZY\n"),
+        "UDP IS LAZY comes back",
+      );
+      t.expect(out.stdout.includes("Returned from server: STRAßE é\n"), "only a..z change");
+      await server.waitFor(/: straße é\n/);
+      t.say(
+        "The server printed each sender's address (ip#port): a new port per line, since " +
+          "each line used a new client socket.",
+      );
+      t.show("server", server.stdout.split("\n").slice(3).join("\n"));
+      t.say("With nobody listening, the client waits, resends, and gives up with one line:");
+      const lost = await t.client("examples/udp_client.ts", [
+        "--port",
+        "9",
+        "--timeout",
+        "0.2",
+        "--retries",
+        "1",
+        "hello",
+      ]);
+      t.expect(lost.code === 1 && /no reply from 127\.0\.0\.1:9/.test(lost.stderr), "gives up");
+    } finally {
+      const end = await server.stop("SIGINT");
+      t.say("Ctrl-C (SIGINT) closes the server's socket; it exits with code " + end.code + ".");
+      t.expect(end.code === 0, "udp_server exits 0 on Ctrl-C");
+    }
+  },
+};
+
+/** Every section, in reading order. Later examples add theirs here. */
+export const SECTIONS: Section[] = [udp];
+
+if (import.meta.main) {
+  await runMain("tour", "usage: deno task tour [SECTION-NUMBER...]", async () => {
+    const cli = parseCli(Deno.args, { maxPositionals: Infinity });
+    const chosen = cli.positionals.length === 0
+      ? SECTIONS
+      : cli.positionals.map((n) => SECTIONS[Number(n) - 1]).filter(Boolean);
+    const guide = new Guide();
+    const t0 = performance.now();
+    for (const [i, section] of chosen.entries()) {
+      console.log(`\n${strong(`== ${i + 1}. ${section.title} ==`)}`);
+      await section.run(guide);
+    }
+    console.log(
+      `\nTour complete: ${chosen.length} section(s) in ${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s.`,
+    );
+  });
+}
