@@ -148,8 +148,102 @@ const udp: Section = {
   },
 };
 
+/** TCP uppercase pair. */
+const tcp: Section = {
+  title: "TCP uppercase: tcp_server.ts + tcp_client.ts",
+  async run(t) {
+    t.say(
+      "The server binds and listens (socket, bind, listen); each accept() returns a new socket " +
+        "for one client, served in its own task.",
+    );
+    const { server, port } = await t.server(
+      "examples/tcp_server.ts",
+      ["--port", "0"],
+      /Listening\.\.\.\n/,
+      /serverPort: (\d+)/,
+    );
+    try {
+      t.show("server", server.stdout);
+      t.say(
+        "The client connects (the three-way handshake), sends the line, half-closes " +
+          "(shutdown(SHUT_WR): 'I am done sending') and reads until the server closes.",
+      );
+      const out = await t.client("examples/tcp_client.ts", [
+        "--port",
+        `${port}`,
+        "tcp is reliable",
+      ]);
+      t.expect(
+        out.stdout === "Returned from server: TCP IS RELIABLE\n",
+        "TCP IS RELIABLE comes back",
+      );
+      await server.waitFor(/: tcp is reliable\n/);
+      t.show("server", server.stdout.split("\n").slice(3).join("\n"));
+    } finally {
+      t.expect((await server.stop("SIGINT")).code === 0, "tcp_server exits 0 on Ctrl-C");
+    }
+  },
+};
+
+/** Echo exercise. */
+const echo: Section = {
+  title: "Echo in 16-byte chunks: echo_server.ts + echo_client.ts",
+  async run(t) {
+    t.say("The server reads at most 16 bytes per recv(), so a longer message arrives in pieces.");
+    const { server, port } = await t.server(
+      "examples/echo_server.ts",
+      ["--port", "0"],
+      /waiting for a connection\n/,
+      /making a server on [^\n]*:(\d+)\n/,
+    );
+    try {
+      const msg = "Four score and seven years ago our fathers did stuff";
+      t.say(
+        "52 bytes: 16 + 16 + 16 + 4. Had the message been exactly 16 or 32 bytes, the taught " +
+          "rule 'stop at a short read' would wait forever; the client's half-close ends it instead.",
+      );
+      const out = await t.client("examples/echo_client.ts", ["--port", `${port}`, msg], {
+        shown: `deno run --allow-net examples/echo_client.ts --port ${port} "${msg}"`,
+      });
+      t.expect(out.stdout === `${msg}\n`, "the echo is the message");
+      await server.waitFor(/echo complete, client connection closed\n/);
+      t.show("server", server.stdout);
+    } finally {
+      t.expect((await server.stop("SIGINT")).code === 0, "echo_server exits 0 on Ctrl-C");
+    }
+  },
+};
+
+/** Fixed-length messages. */
+const fixed: Section = {
+  title: "Fixed-length messages: fixed_length_server.ts + fixed_length_client.ts",
+  async run(t) {
+    t.say(
+      "Both sides agree that a message is 16 bytes; the server loops on recv() until it has 16.",
+    );
+    const { server, port } = await t.server(
+      "examples/fixed_length_server.ts",
+      ["--port", "0"],
+      /Listening at /,
+      /Listening at [^\n]*:(\d+) /,
+    );
+    try {
+      t.show("server", server.stdout);
+      const out = await t.client("examples/fixed_length_client.ts", ["--port", `${port}`]);
+      t.expect(out.stdout === "The server said 'Hello World!'\n", "Hello World! comes back");
+      await server.waitFor(/Reply sent, socket closed\n/);
+      t.say(
+        "The server printed the 16 bytes and closed (FIN after the reply, so nothing is lost):",
+      );
+      t.show("server", server.stdout.split("\n").slice(1).join("\n"));
+    } finally {
+      t.expect((await server.stop("SIGINT")).code === 0, "fixed_length_server exits 0 on Ctrl-C");
+    }
+  },
+};
+
 /** Every section, in reading order. Later examples add theirs here. */
-export const SECTIONS: Section[] = [udp];
+export const SECTIONS: Section[] = [udp, tcp, echo, fixed];
 
 if (import.meta.main) {
   await runMain("tour", "usage: deno task tour [SECTION-NUMBER...]", async () => {

@@ -40,7 +40,7 @@ import { isIPv6Literal, isLoopback } from "../lib/address.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
 import { DatagramReceiver, listenUdp, NoReplyError, request } from "../lib/datagram.ts";
 import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
-import { readLines } from "../lib/lines.ts";
+import { forEachInputLine } from "../lib/lines.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
 import { DEFAULT_PORT } from "./udp_server.ts";
 
@@ -122,13 +122,6 @@ if (import.meta.main) {
       }
     };
     if (cli.positionals.length > 0) return await ask(cli.positionals.join(" "));
-    // Prompt only when a person is typing; piped input is read line by line, silently.
-    const prompt = Deno.stdin.isTerminal() ? "Input lowercase text: " : "";
-    const out = new TextEncoder();
-    Deno.stdout.writeSync(out.encode(prompt));
-    for await (const line of readLines(Deno.stdin.readable)) {
-      await ask(line);
-      Deno.stdout.writeSync(out.encode(prompt));
-    }
+    await forEachInputLine("Input lowercase text: ", ask);
   });
 }

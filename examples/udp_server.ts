@@ -35,13 +35,13 @@
  * - bytes that are not UTF-8 are printed safely instead of raising `UnicodeDecodeError`;
  * - Ctrl-C (not Ctrl-Z, which only suspends) closes the socket and exits 0.
  */
-import { hashAddr, reachableAt, stripBrackets } from "../lib/address.ts";
+import { hashAddr, serverBanner, stripBrackets } from "../lib/address.ts";
 import { asciiUpper, printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
 import { listenUdp } from "../lib/datagram.ts";
 import { closeQuietly, explain, requireUnstableNet, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
-import { onShutdown } from "../lib/signals.ts";
+import { untilShutdown } from "../lib/signals.ts";
 
 /** The textbook's port. */
 export const DEFAULT_PORT = 12000;
@@ -103,15 +103,9 @@ if (import.meta.main) {
       alias: { H: "host", p: "port" },
     });
     const socket = bind(stripBrackets(cli.string("host")!), cli.port());
-    // getsockname(): the port the OS actually gave us (useful with --port 0).
-    const { hostname, port } = socket.addr as Deno.NetAddr;
-    console.log(`serverIP: ${hostname}`);
-    console.log(`serverPort: ${port}`);
-    for (const line of reachableAt(hostname, port)) console.log(line);
-    console.log("Press Ctrl+C to quit. Listening...");
-    const shutdown = onShutdown();
-    await serve(socket, { signal: shutdown.signal });
-    shutdown.dispose();
+    // getsockname(): the address and port the OS actually gave us (useful with --port 0).
+    for (const line of serverBanner(socket.addr as Deno.NetAddr)) console.log(line);
+    await untilShutdown((signal) => serve(socket, { signal }));
     console.log("Server stopped.");
   });
 }

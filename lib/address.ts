@@ -106,3 +106,20 @@ export function reachableAt(host: string, port: number): string[] {
     ...found.map((a) => `  ${hostPort({ hostname: a.address, port })}  (${a.name})`),
   ];
 }
+
+/**
+ * What the Kurose & Ross servers print once they listen: `serverIP: <ip>`, `serverPort: <port>`,
+ * where classmates can reach a wildcard bind, and the quit hint (Ctrl+C, where the course said
+ * Ctrl+Z, which only suspends the process and keeps the port taken).
+ *
+ * @param addr the bound address (read back from the socket, so port 0 shows the real port)
+ * @returns the lines to print
+ */
+export function serverBanner(addr: HostPort): string[] {
+  return [
+    `serverIP: ${addr.hostname}`,
+    `serverPort: ${addr.port}`,
+    ...reachableAt(addr.hostname, addr.port),
+    "Press Ctrl+C to quit. Listening...",
+  ];
+}

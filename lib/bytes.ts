@@ -58,11 +58,12 @@ const decoder = new TextDecoder(); // replaces invalid UTF-8 with U+FFFD, never 
  * exception), control characters escaped so a peer cannot rewrite the terminal, and long
  * payloads shortened with a byte count.
  *
- * @param bytes what the peer sent
+ * @param bytes what the peer sent (or its beginning)
  * @param max the most characters to show (default 200)
+ * @param total the whole payload's size, when `bytes` is only its beginning
  * @returns a printable single-line string
  */
-export function printable(bytes: Uint8Array, max = 200): string {
+export function printable(bytes: Uint8Array, max = 200, total = bytes.length): string {
   const head = bytes.length > max * 4 ? bytes.subarray(0, max * 4) : bytes;
   // deno-lint-ignore no-control-regex
   let text = decoder.decode(head).replace(/[\x00-\x1f\x7f]/g, (c) => {
@@ -71,8 +72,28 @@ export function printable(bytes: Uint8Array, max = 200): string {
     if (c === "\t") return "\\t";
     return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
   });
-  if (text.length > max || head !== bytes) {
-    text = `${text.slice(0, max)}... (${bytes.length} bytes)`;
+  if (text.length > max || head !== bytes || total > bytes.length) {
+    text = `${text.slice(0, max)}... (${total} bytes)`;
   }
   return text;
+}
+
+/**
+ * Python 2's `repr()` of a byte string, as the lecture slides print it: `'Hi there, server'`.
+ * Printable ASCII as it is; quote, backslash and control bytes escaped; other bytes as `\xNN`.
+ *
+ * @param bytes the message
+ * @returns the quoted form
+ */
+export function pyRepr(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) {
+    if (b === 0x27 || b === 0x5c) out += `\\${String.fromCharCode(b)}`;
+    else if (b === 0x0a) out += "\\n";
+    else if (b === 0x0d) out += "\\r";
+    else if (b === 0x09) out += "\\t";
+    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
+    else out += `\\x${b.toString(16).padStart(2, "0")}`;
+  }
+  return `'${out}'`;
 }

@@ -58,7 +58,7 @@ function hint(err: unknown): string {
       "0.0.0.0 or :: (or one of this host's addresses)";
   }
   if (err instanceof e.ConnectionReset) return "connection reset by the peer";
-  if (err instanceof e.TimedOut) return "timed out: no answer from the peer";
+  if (err instanceof e.TimedOut) return `timed out: ${err.message}`;
   if (err instanceof e.NotFound) return `not found: ${(err as Error).message}`;
   if (err instanceof Error && /os error 97|family not supported/i.test(err.message)) {
     return "address family not supported: an IPv4 socket cannot reach an IPv6 address or the " +

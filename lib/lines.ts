@@ -32,3 +32,23 @@ export async function* readLines(
   pending += decoder.decode();
   if (pending !== "") yield pending.replace(/\r$/, "");
 }
+
+/**
+ * The clients' input loop, like Python's `input(prompt)` in a loop: the prompt is shown only
+ * when a person is typing (stdin is a terminal), so piped input produces only the answers. Ends
+ * quietly at EOF (Ctrl-D, or the end of a pipe), where the originals ended in a traceback.
+ *
+ * @param prompt e.g. `Input lowercase text: `
+ * @param handle called for each line, in order
+ */
+export async function forEachInputLine(
+  prompt: string,
+  handle: (line: string) => Promise<void>,
+): Promise<void> {
+  const shown = new TextEncoder().encode(Deno.stdin.isTerminal() ? prompt : "");
+  Deno.stdout.writeSync(shown);
+  for await (const line of readLines(Deno.stdin.readable)) {
+    await handle(line);
+    Deno.stdout.writeSync(shown);
+  }
+}

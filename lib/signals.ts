@@ -38,3 +38,18 @@ export function onShutdown(): ShutdownSignal {
     },
   };
 }
+
+/**
+ * Runs a server until Ctrl-C or SIGTERM: `run` gets a signal that aborts on either, and the OS
+ * signal listeners are removed when it returns.
+ *
+ * @param run the server, which must stop when its signal aborts
+ */
+export async function untilShutdown(run: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const shutdown = onShutdown();
+  try {
+    await run(shutdown.signal);
+  } finally {
+    shutdown.dispose();
+  }
+}

@@ -1,0 +1,116 @@
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { serve } from "../examples/echo_server.ts";
+import { client } from "../examples/echo_client.ts";
+import { deno, lines, startServer } from "../lib/process.ts";
+import { listenTcp } from "../lib/tcp.ts";
+import { withServer } from "./_util.ts";
+
+const FOUR_SCORE = "Four score and seven years ago our fathers did stuff";
+const quiet = () => {};
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`echo over ${host}: the exercise's own tests (short message, Four score...)`, async () => {
+    const log = await withServer(listenTcp(host, 0), serve, async (addr) => {
+      const opts = { host, port: addr.port, log: quiet };
+      assertEquals(await client("short message", opts), "short message");
+      assertEquals(await client(FOUR_SCORE, opts), FOUR_SCORE);
+    });
+    // The 52-byte message arrives in 16-byte reads: 16 + 16 + 16 + 4.
+    const got = log.filter((l) => l.startsWith("received")).slice(1);
+    assertEquals(got, [
+      'received "Four score and s"',
+      'received "even years ago o"',
+      'received "ur fathers did s"',
+      'received "tuff"',
+    ]);
+    assertEquals(log[0], "waiting for a connection");
+    assertMatch(log[1], /^connection - (127\.0\.0\.1|\[::1\]):\d+$/);
+    assertEquals(log.filter((l) => l === "echo complete, client connection closed").length, 2);
+  });
+}
+
+Deno.test("echo: exactly 16 and 32 bytes, where 'stop at a short read' hangs, come back at once", async () => {
+  await withServer(listenTcp("127.0.0.1", 0), serve, async (addr) => {
+    const opts = { port: addr.port, log: quiet, timeoutMs: 2000 };
+    assertEquals(await client("0123456789abcdef", opts), "0123456789abcdef");
+    assertEquals(await client("0123456789abcdef".repeat(2), opts), "0123456789abcdef".repeat(2));
+    assertEquals(await client("", opts), "");
+  });
+});
+
+Deno.test("echo: 1 MiB in 16-byte reads comes back whole, UTF-8 split across chunks intact", async () => {
+  const big = "ü€ascii ".repeat(Math.ceil((1 << 20) / 11)); // 11 bytes each: over 1 MiB
+  assert(new TextEncoder().encode(big).length >= 1 << 20);
+  const listener = listenTcp("127.0.0.1", 0);
+  await withServer(listener, (l, o) => serve(l, { ...o, log: quiet }), async (addr) => {
+    assertEquals(await client(big, { port: addr.port, log: quiet, chunk: 65536 }), big);
+  });
+});
+
+Deno.test("echo scripts: the transcript of both headers", async () => {
+  const server = await startServer(
+    "examples/echo_server.ts",
+    [],
+    /making a server on 127\.0\.0\.1:(\d+)\n/,
+  );
+  try {
+    await server.server.waitFor(/waiting for a connection\n/);
+    const out = await deno([
+      "run",
+      "--allow-net",
+      "examples/echo_client.ts",
+      "--port",
+      `${server.port}`,
+      FOUR_SCORE,
+    ]);
+    assertEquals(out.code, 0);
+    assertEquals(out.stdout, `${FOUR_SCORE}\n`);
+    assertEquals(lines(out.stderr), [
+      `connecting to 127.0.0.1 port ${server.port}`,
+      `sending "${FOUR_SCORE}"`,
+      'received "Four score and s"',
+      'received "even years ago o"',
+      'received "ur fathers did s"',
+      'received "tuff"',
+      "closing socket",
+    ]);
+    await server.server.waitFor(
+      /echo complete, client connection closed\nwaiting for a connection\n/,
+    );
+  } catch (err) {
+    await server.server.stop();
+    throw err;
+  }
+  const end = await server.server.stop("SIGINT");
+  assertEquals(end.code, 0);
+  assertEquals(lines(end.stdout).slice(0, 5), [
+    `making a server on 127.0.0.1:${server.port}`,
+    "waiting for a connection",
+    lines(end.stdout)[2], // connection - 127.0.0.1:<port>
+    'received "Four score and s"',
+    'sent "Four score and s"',
+  ]);
+  assertMatch(lines(end.stdout)[2], /^connection - 127\.0\.0\.1:\d+$/);
+});
+
+Deno.test("echo scripts: a refused connection asks whether the server is running", async () => {
+  const l = listenTcp("127.0.0.1", 0);
+  const port = l.addr.port;
+  l.close();
+  const out = await deno([
+    "run",
+    "--allow-net",
+    "examples/echo_client.ts",
+    "--port",
+    `${port}`,
+    "hi",
+  ]);
+  assertEquals(out.code, 1);
+  assertMatch(
+    out.stderr,
+    /\necho_client: cannot connect to 127\.0\.0\.1:\d+: connection refused: .*is the server running/,
+  );
+  const none = await deno(["run", "--allow-net", "examples/echo_client.ts"]);
+  assertEquals(none.code, 2);
+  assertMatch(none.stderr, /^echo_client: no MESSAGE given\nusage: /);
+});

@@ -1,0 +1,109 @@
+import { assert, assertEquals } from "@std/assert";
+import { serve } from "../examples/fixed_length_server.ts";
+import { greet } from "../examples/fixed_length_client.ts";
+import { deno, startServer } from "../lib/process.ts";
+import { readToEnd, writeAll } from "../lib/stream.ts";
+import { listenTcp } from "../lib/tcp.ts";
+import { sleep, until, withServer } from "./_util.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Connects, sends `parts` (with a pause between), half-closes, returns what came back. */
+async function raw(port: number, parts: string[], pauseMs = 0): Promise<string> {
+  const conn = await Deno.connect({ port });
+  try {
+    for (const p of parts) {
+      await writeAll(conn, enc.encode(p));
+      if (pauseMs) await sleep(pauseMs);
+    }
+    await conn.closeWrite(); // "that is all": a short message is now known to be short
+    return dec.decode(await readToEnd(conn, 4096, { timeoutMs: 5000 }));
+  } finally {
+    conn.close();
+  }
+}
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`fixed length over ${host}: 16 bytes in, Hello World! out, as the slides print`, async () => {
+    const log = await withServer(listenTcp(host, 0), serve, async (addr) => {
+      assertEquals(dec.decode(await greet({ hostname: host, port: addr.port })), "Hello World!");
+    });
+    assertEquals(log, [
+      "The incoming sixteen-octet message says 'Hi there, server'",
+      "Reply sent, socket closed",
+    ]);
+  });
+}
+
+Deno.test("fixed length: fragments are assembled; extra bytes are ignored with a clean close", async () => {
+  const log = await withServer(listenTcp("127.0.0.1", 0), serve, async (addr) => {
+    assertEquals(await raw(addr.port, ["Hi th", "ere, ser", "ver"], 30), "Hello World!");
+    // 100 KB after the 16: the reply still arrives (no reset destroying it).
+    assertEquals(await raw(addr.port, ["0123456789abcdef" + "x".repeat(100_000)]), "Hello World!");
+  });
+  assertEquals(log[0], "The incoming sixteen-octet message says 'Hi there, server'");
+  assertEquals(log[2], "The incoming sixteen-octet message says '0123456789abcdef'");
+});
+
+Deno.test("fixed length: a peer that closes early is logged and the server carries on", async () => {
+  const log = await withServer(listenTcp("127.0.0.1", 0), serve, async (addr) => {
+    assertEquals(await raw(addr.port, []), ""); // connects and sends nothing
+    assertEquals(await raw(addr.port, ["short"]), "");
+    assertEquals(
+      dec.decode(await greet({ hostname: "127.0.0.1", port: addr.port })),
+      "Hello World!",
+    );
+  });
+  assert(/^127\.0\.0\.1#\d+ closed after 0 of 16 bytes: ''$/.test(log[0]), log[0]);
+  assert(/^127\.0\.0\.1#\d+ closed after 5 of 16 bytes: 'short'$/.test(log[1]), log[1]);
+  assertEquals(log[2], "The incoming sixteen-octet message says 'Hi there, server'");
+});
+
+Deno.test("fixed length: a silent peer is dropped after the timeout, others are served meanwhile", async () => {
+  const listener = listenTcp("127.0.0.1", 0);
+  await withServer(listener, (l, o) => serve(l, { ...o, timeoutMs: 300 }), async (addr, log) => {
+    const silent = await Deno.connect({ port: addr.port });
+    try {
+      assertEquals(
+        dec.decode(await greet({ hostname: "127.0.0.1", port: addr.port })),
+        "Hello World!",
+      );
+      assertEquals((await readToEnd(silent, 10, { timeoutMs: 5000 })).length, 0); // closed by server
+      await until(
+        () => log.some((l) => /#\d+: timed out: the peer sent nothing for 0\.3 s$/.test(l)),
+        () => `${log}`,
+      );
+    } finally {
+      silent.close();
+    }
+  });
+});
+
+Deno.test("fixed length scripts: the header's transcript", async () => {
+  const { server, port } = await startServer(
+    "examples/fixed_length_server.ts",
+    [],
+    /Listening at 127\.0\.0\.1:(\d+) /,
+  );
+  try {
+    const out = await deno([
+      "run",
+      "--allow-net",
+      "examples/fixed_length_client.ts",
+      "--port",
+      `${port}`,
+    ]);
+    assertEquals([out.code, out.stdout, out.stderr], [0, "The server said 'Hello World!'\n", ""]);
+    await server.waitFor(/Reply sent, socket closed\n/);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const end = await server.stop("SIGINT");
+  assertEquals(end.code, 0);
+  assertEquals(
+    end.stdout,
+    `Listening at 127.0.0.1:${port} (Ctrl+C to quit)\nThe incoming sixteen-octet message says 'Hi there, server'\nReply sent, socket closed\n`,
+  );
+});
