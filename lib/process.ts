@@ -59,18 +59,23 @@ export class Running {
   #waiters: (() => void)[] = [];
   #done: Promise<void>;
 
-  /** Starts `deno <args>` from the repository root.
-   * @param args the arguments after `deno`
+  /**
+   * Starts `deno <args>` from the repository root, or watches a child already spawned with
+   * piped stdout and stderr.
+   *
+   * @param args the arguments after `deno`, or the child process
    */
-  constructor(args: string[]) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args,
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
+  constructor(args: string[] | Deno.ChildProcess) {
+    this.#child = Array.isArray(args)
+      ? new Deno.Command(Deno.execPath(), {
+        args,
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn()
+      : args;
     const pump = async (stream: ReadableStream<Uint8Array>, which: "out" | "err") => {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
         if (which === "out") this.#stdout += chunk;
@@ -82,6 +87,21 @@ export class Running {
       .then(() => {
         for (const wake of this.#waiters.splice(0)) wake();
       });
+  }
+
+  /**
+   * Watches a child process spawned elsewhere (stdout and stderr piped).
+   *
+   * @param child the process
+   * @returns the running process
+   */
+  static from(child: Deno.ChildProcess): Running {
+    return new Running(child);
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
   }
 
   /** Everything printed to stdout so far. */

@@ -75,14 +75,20 @@ export class TimedReader {
   #r: Reader;
   #buf: Uint8Array;
   #pending: Promise<number | null> | undefined;
+  #full = false;
+
+  #max: number;
 
   /**
    * @param r the connection
    * @param bufferSize the most bytes one read returns (default 64 KiB)
+   * @param maxBufferSize grow up to this when reads keep filling the buffer (a bulk transfer):
+   * fewer, larger reads cost less CPU per byte, while a small exchange keeps a small buffer
    */
-  constructor(r: Reader, bufferSize = 64 * 1024) {
+  constructor(r: Reader, bufferSize = 64 * 1024, maxBufferSize = bufferSize) {
     this.#r = r;
     this.#buf = new Uint8Array(bufferSize);
+    this.#max = Math.max(bufferSize, maxBufferSize);
   }
 
   /**
@@ -92,9 +98,15 @@ export class TimedReader {
    * @param timeoutMs how long to wait (`Infinity`: no timeout)
    * @param max read at most this many bytes (default: the buffer's size)
    */
-  async read(timeoutMs = Infinity, max = this.#buf.length): Promise<Uint8Array | null> {
+  async read(timeoutMs = Infinity, max?: number): Promise<Uint8Array | null> {
     if (this.#pending === undefined) {
-      this.#pending = this.#r.read(this.#buf.subarray(0, Math.min(max, this.#buf.length)));
+      // The previous chunk (a view of the buffer) is done with; a full read means more waits.
+      if (this.#full && this.#buf.length < this.#max) {
+        this.#buf = new Uint8Array(Math.min(this.#buf.length * 2, this.#max));
+      }
+      this.#pending = this.#r.read(
+        this.#buf.subarray(0, Math.min(max ?? Infinity, this.#buf.length)),
+      );
       this.#pending.catch(() => {}); // handled below or abandoned with a closed connection
     }
     const pending = this.#pending;
@@ -124,6 +136,7 @@ export class TimedReader {
     }
     // Only the call that receives the result clears it; a timed-out call never does.
     this.#pending = undefined;
+    this.#full = n === this.#buf.length;
     return n === null ? null : this.#buf.subarray(0, n);
   }
 }

@@ -141,3 +141,16 @@ Deno.test("lingeringClose: the reply survives a peer that sent more than we read
     close();
   }
 });
+
+Deno.test("TimedReader: the buffer grows while reads fill it, up to the maximum", async () => {
+  const sizes: number[] = [];
+  const firehose = {
+    read(p: Uint8Array) {
+      sizes.push(p.length);
+      return Promise.resolve(p.length); // always a full read: a bulk transfer
+    },
+  };
+  const reader = new TimedReader(firehose, 4, 16);
+  for (let i = 0; i < 5; i++) await reader.read();
+  assertEquals(sizes, [4, 8, 16, 16, 16]);
+});
