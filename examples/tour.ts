@@ -27,6 +27,7 @@ import { parseCli } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
 import { faint, strong } from "../lib/log.ts";
 import { deno, lines, type Output, Running } from "../lib/process.ts";
+import { closeWrite, readToEnd, writeAll } from "../lib/stream.ts";
 
 /** A tour section: a title and the steps that run and explain one example. */
 export interface Section {
@@ -242,8 +243,58 @@ const fixed: Section = {
   },
 };
 
+/** Sends raw bytes over TCP, half-closes, returns the raw reply (the tour's own tiny client). */
+async function rawExchange(port: number, request: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await writeAll(conn, new TextEncoder().encode(request));
+    await closeWrite(conn);
+    return new TextDecoder().decode(await readToEnd(conn, 1 << 16, { timeoutMs: 5000 }));
+  } finally {
+    conn.close();
+  }
+}
+
+/** The raw-socket HTTP server. */
+const http: Section = {
+  title: "HTTP on a raw socket: http_server.ts",
+  async run(t) {
+    t.say("A web server is a TCP server that reads a request head and writes a response head.");
+    const { server, port } = await t.server(
+      "examples/http_server.ts",
+      ["--port", "0"],
+      /Listening on /,
+      /Listening on http:\/\/[^\n]*:(\d+)\//,
+    );
+    try {
+      t.show("server", server.stdout);
+      const cases: [string, string, string][] = [
+        [
+          "GET: there are no pages, so 404",
+          "GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n",
+          "404",
+        ],
+        ["HEAD: the same headers, no body", "HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n", "404"],
+        ["POST: a method this server does not implement, 501", "POST / HTTP/1.0\r\n\r\n", "501"],
+        ["a malformed request line (two spaces), 400", "GET  / HTTP/1.0\r\n\r\n", "400"],
+      ];
+      for (const [what, request, status] of cases) {
+        t.say(`${what}:`);
+        t.show("sent", request.replace(/\r\n/g, "\\r\\n\n"));
+        const reply = await rawExchange(port, request);
+        t.show("reply", reply.replace(/\r\n/g, "\\r\\n\n"));
+        t.expect(reply.startsWith(`HTTP/1.1 ${status} `), `${what}: status ${status}`);
+      }
+      await server.waitFor(/-> 400\n/);
+      t.show("server", server.stdout.split("\n").slice(1).join("\n"));
+    } finally {
+      t.expect((await server.stop("SIGINT")).code === 0, "http_server exits 0 on Ctrl-C");
+    }
+  },
+};
+
 /** Every section, in reading order. Later examples add theirs here. */
-export const SECTIONS: Section[] = [udp, tcp, echo, fixed];
+export const SECTIONS: Section[] = [udp, tcp, echo, fixed, http];
 
 if (import.meta.main) {
   await runMain("tour", "usage: deno task tour [SECTION-NUMBER...]", async () => {
@@ -253,7 +304,8 @@ if (import.meta.main) {
       : cli.positionals.map((n) => SECTIONS[Number(n) - 1]).filter(Boolean);
     const guide = new Guide();
     const t0 = performance.now();
-    for (const [i, section] of chosen.entries()) {
+    for (const section of chosen) {
+      const i = SECTIONS.indexOf(section);
       console.log(`\n${strong(`== ${i + 1}. ${section.title} ==`)}`);
       await section.run(guide);
     }

@@ -40,7 +40,7 @@ import { asciiUpper, printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
 import { listenUdp } from "../lib/datagram.ts";
 import { closeQuietly, explain, requireUnstableNet, runMain, withContext } from "../lib/errors.ts";
-import { type Logger, stdoutLogger } from "../lib/log.ts";
+import { flushLog, type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
 /** The textbook's port. */
@@ -93,6 +93,7 @@ export async function serve(
   } finally {
     signal?.removeEventListener("abort", stop);
     closeQuietly(socket);
+    flushLog();
   }
 }
 

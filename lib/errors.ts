@@ -9,6 +9,7 @@
  * @module
  */
 import { HelpRequested, UsageError } from "./cli.ts";
+import { flushLog } from "./log.ts";
 
 /** A failure whose message is already written for the user (no hint is added). */
 export class UserError extends Error {
@@ -138,5 +139,6 @@ export async function runMain(
       code = 1;
     }
   }
+  flushLog();
   Deno.exit(code);
 }

@@ -14,7 +14,7 @@
  */
 import { hashAddr } from "./address.ts";
 import { closeQuietly, explain } from "./errors.ts";
-import { type Logger, stdoutLogger } from "./log.ts";
+import { flushLog, type Logger, stdoutLogger } from "./log.ts";
 
 /** Handles one connection. Return (or throw) when done; the connection is closed after. */
 export type ConnectionHandler = (conn: Deno.Conn, peer: Deno.NetAddr) => Promise<void>;
@@ -99,5 +99,6 @@ export async function serveConnections(
       for (const conn of active.keys()) closeQuietly(conn);
       await Promise.all(active.values());
     }
+    flushLog();
   }
 }

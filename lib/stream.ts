@@ -333,11 +333,11 @@ export async function closeWrite(conn: Deno.Conn): Promise<void> {
 export async function lingeringClose(conn: Deno.Conn, limit = 64 * 1024, timeoutMs = 1000) {
   try {
     await closeWrite(conn);
-    const sink = new Uint8Array(Math.min(limit, 16 * 1024));
+    const sink = new Uint8Array(16 * 1024);
     const deadline = performance.now() + timeoutMs;
-    for (let seen = 0; seen <= limit;) {
-      const n = await withTimeout(conn.read(sink), Math.max(1, deadline - performance.now()));
-      if (n === null) break;
+    for (let seen = 0; seen <= limit && performance.now() < deadline;) {
+      const n = await withTimeout(conn.read(sink), deadline - performance.now());
+      if (n === null || n === 0) break;
       seen += n;
     }
   } catch {

@@ -1,4 +1,5 @@
 /** In-process test helpers: a server on port 0 for the length of one test, always stopped. */
+import { idle as deadlinesIdle } from "../lib/deadline.ts";
 
 /** Log lines collected by a server under test. */
 export type Lines = string[];
@@ -20,6 +21,7 @@ export async function withServer<L extends { addr: Deno.Addr }>(
   } finally {
     stop.abort();
     await serving;
+    await deadlinesIdle(); // the shared deadline clock stops within one tick
   }
   return log;
 }

@@ -154,3 +154,15 @@ Deno.test("TimedReader: the buffer grows while reads fill it, up to the maximum"
   for (let i = 0; i < 5; i++) await reader.read();
   assertEquals(sizes, [4, 8, 16, 16, 16]);
 });
+
+Deno.test("lingeringClose: a zero limit or timeout closes at once (no spinning on empty reads)", async () => {
+  const [client, server, close] = await pair();
+  try {
+    const t0 = performance.now();
+    await lingeringClose(server, 0, 0);
+    assertEquals(await client.read(new Uint8Array(8)), null);
+    assertEquals(performance.now() - t0 < 500, true);
+  } finally {
+    close();
+  }
+});
