@@ -80,16 +80,17 @@ export class Guide {
   async client(
     script: string,
     args: string[],
-    { stdin, flags = ["--allow-net"], shown }: {
+    { stdin, flags = ["--allow-net"], shown, who = "client" }: {
       stdin?: string;
       flags?: string[];
       shown?: string;
+      who?: string;
     } = {},
   ): Promise<Output> {
     const pipe = stdin === undefined ? "" : `printf '${stdin.replace(/\n/g, "\\n")}' | `;
     this.command(shown ?? `${pipe}deno run ${flags.join(" ")} ${script} ${args.join(" ")}`);
     const out = await deno(["run", ...flags, script, ...args], { stdin });
-    this.show("client", out.stdout);
+    this.show(who, out.stdout);
     this.show("stderr", out.stderr);
     return out;
   }
@@ -293,8 +294,55 @@ const http: Section = {
   },
 };
 
+/** Lost datagrams and backoff. */
+const backoff: Section = {
+  title: "Lost datagrams, backoff and connected UDP: udp_length_server.ts + udp_backoff_client.ts",
+  async run(t) {
+    t.say("This server pretends to lose half the datagrams (a seeded coin, so the run repeats).");
+    const { server, port } = await t.server(
+      "examples/udp_length_server.ts",
+      ["--port", "0", "--drop", "0.5", "--seed", "7"],
+      /Listening at /,
+      /Listening at [^\n]*:(\d+),/,
+    );
+    try {
+      t.show("server", server.stdout);
+      t.say(
+        "The client sends, waits 0.1 s, resends and doubles the wait after each silence; only " +
+          "datagrams from the server count (connect() semantics).",
+      );
+      const out = await t.client("examples/udp_backoff_client.ts", ["--port", `${port}`]);
+      t.expect(
+        out.code === 0 && out.stdout.includes("The server says The msg was 18 bytes long"),
+        "reply",
+      );
+      t.expect((out.stdout.match(/Waiting up to/g) ?? []).length === 3, "three waits: two losses");
+      await server.waitFor(/says Send this message!\n/);
+      t.show("server", server.stdout.split("\n").slice(1).join("\n"));
+    } finally {
+      t.expect((await server.stop("SIGINT")).code === 0, "udp_length_server exits 0 on Ctrl-C");
+    }
+  },
+};
+
+/** Byte order. */
+const byteOrder: Section = {
+  title: "Network byte order: byte_order.ts",
+  async run(t) {
+    t.say("Multi-byte fields go most significant byte first; DataView writes that order.");
+    const out = await t.client("examples/byte_order.ts", [], {
+      flags: ["--allow-net=127.0.0.1"],
+      who: "out",
+    });
+    t.expect(
+      out.code === 0 && out.stdout.includes("12 34 a5 ab cd ef 07 ff"),
+      "the message's bytes",
+    );
+  },
+};
+
 /** Every section, in reading order. Later examples add theirs here. */
-export const SECTIONS: Section[] = [udp, tcp, echo, fixed, http];
+export const SECTIONS: Section[] = [udp, tcp, echo, fixed, http, backoff, byteOrder];
 
 if (import.meta.main) {
   await runMain("tour", "usage: deno task tour [SECTION-NUMBER...]", async () => {

@@ -36,9 +36,8 @@
  * - only a datagram from the server counts as its reply;
  * - end of input (Ctrl-D, or the end of a pipe) exits 0 instead of ending in a traceback.
  */
-import { isIPv6Literal, isLoopback } from "../lib/address.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
-import { DatagramReceiver, listenUdp, NoReplyError, request } from "../lib/datagram.ts";
+import { clientSocketFor, DatagramReceiver, NoReplyError, request } from "../lib/datagram.ts";
 import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
 import { forEachInputLine } from "../lib/lines.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
@@ -75,11 +74,8 @@ export async function uppercase(
   if (message.length > MAX_DATAGRAM) {
     throw new UserError(`a message of ${message.length} bytes does not fit one UDP datagram`);
   }
-  // socket(AF_INET or AF_INET6, SOCK_DGRAM): the family must match the server's address. Port 0
-  // is what sendto() would pick on its own; a loopback server gets a loopback source address.
-  const v6 = isIPv6Literal(server.hostname);
-  const local = isLoopback(server.hostname) ? server.hostname : v6 ? "::" : "0.0.0.0";
-  const rx = new DatagramReceiver(listenUdp(local, 0));
+  // socket(AF_INET or AF_INET6, SOCK_DGRAM): the family must match the server's address.
+  const rx = new DatagramReceiver(clientSocketFor(server));
   try {
     // sendto() and recvfrom(), with a timeout on each wait and a bounded number of resends.
     const waits = Array.from({ length: retries + 1 }, () => timeoutMs);

@@ -38,9 +38,9 @@
 import { hashAddr, serverBanner, stripBrackets } from "../lib/address.ts";
 import { asciiUpper, printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
-import { listenUdp } from "../lib/datagram.ts";
-import { closeQuietly, explain, requireUnstableNet, runMain, withContext } from "../lib/errors.ts";
-import { flushLog, type Logger, stdoutLogger } from "../lib/log.ts";
+import { bindUdp, serveDatagrams } from "../lib/datagram.ts";
+import { runMain } from "../lib/errors.ts";
+import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
 /** The textbook's port. */
@@ -56,45 +56,21 @@ const USAGE =
  * address: `127.0.0.1` makes an IPv4 socket, `::1` an IPv6 one.
  */
 export function bind(hostname = "127.0.0.1", port = DEFAULT_PORT): Deno.DatagramConn {
-  requireUnstableNet();
-  try {
-    return listenUdp(hostname, port);
-  } catch (err) {
-    throw withContext(`cannot bind UDP ${hostname} port ${port}`, err);
-  }
+  return bindUdp(hostname, port);
 }
 
 /** Answers datagrams until `signal` aborts, then closes the socket. */
-export async function serve(
+export function serve(
   socket: Deno.DatagramConn,
   { signal, log = stdoutLogger }: { signal?: AbortSignal; log?: Logger } = {},
 ): Promise<void> {
-  // One buffer for every datagram (no allocation per packet), large enough that nothing is cut.
-  const buf = new Uint8Array(65536);
-  const stop = () => socket.close();
-  signal?.addEventListener("abort", stop, { once: true });
-  try {
-    while (!signal?.aborted) {
-      let data: Uint8Array, from: Deno.NetAddr;
-      try {
-        // recvfrom(): wait for the next datagram; we learn the sender's address with it.
-        [data, from] = (await socket.receive(buf)) as [Uint8Array, Deno.NetAddr];
-      } catch (err) {
-        if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
-        log(`receive failed: ${explain(err)}`);
-        continue;
-      }
-      log(`Received from ${hashAddr(from)}: ${printable(data)}`);
-      // sendto(): reply to the sender. Upper-casing in place reuses the same buffer.
-      await socket.send(asciiUpper(data), from).catch((err) =>
-        log(`could not reply to ${hashAddr(from)}: ${explain(err)}`)
-      );
-    }
-  } finally {
-    signal?.removeEventListener("abort", stop);
-    closeQuietly(socket);
-    flushLog();
-  }
+  // serveDatagrams loops on recvfrom(): each datagram arrives whole, with its sender's address,
+  // in one reused 64 KiB buffer (the original's recvfrom(2048) cut anything longer).
+  return serveDatagrams(socket, (data, from) => {
+    log(`Received from ${hashAddr(from)}: ${printable(data)}`);
+    // The reply, upper-cased in place (no copy); serveDatagrams sendto()s it to the sender.
+    return asciiUpper(data);
+  }, { signal, log });
 }
 
 if (import.meta.main) {

@@ -9,7 +9,9 @@
  *
  * @module
  */
-import { type HostPort, hostPort } from "./address.ts";
+import { hashAddr, type HostPort, hostPort } from "./address.ts";
+import { closeQuietly, explain, requireUnstableNet, withContext } from "./errors.ts";
+import { flushLog, type Logger, stdoutLogger } from "./log.ts";
 
 /** One datagram and who sent it. */
 export interface Datagram {
@@ -185,4 +187,162 @@ export function sameAddress(a: HostPort, b: HostPort): boolean {
  */
 export function listenUdp(hostname: string, port: number): Deno.DatagramConn {
   return Deno.listenDatagram({ transport: "udp", hostname, port });
+}
+
+/**
+ * A socket for talking to `server`, as a client's `socket()` plus the implicit bind of the first
+ * `sendto()`: the server's family (an IPv4 socket cannot reach an IPv6 address), port 0 (the OS
+ * picks), and a loopback address when the server is on loopback (so `--allow-net=127.0.0.1` is
+ * enough), every interface otherwise.
+ *
+ * @param server the server's address (an IP literal)
+ * @returns the socket
+ */
+export function clientSocketFor(server: HostPort): Deno.DatagramConn {
+  const h = server.hostname;
+  const local = h === "::1" || h.startsWith("127.") ? h : h.includes(":") ? "::" : "0.0.0.0";
+  return listenUdp(local, 0);
+}
+
+/**
+ * A datagram socket with a fixed peer: what `connect()` on a UDP socket gives in C and Python.
+ *
+ * For UDP, the kernel's `connect()` sends no packet. It only records the peer: `send()` needs
+ * no address, and the kernel drops datagrams from any other address (and reports ICMP errors,
+ * such as "port unreachable", on the next call). Deno's datagram socket has no `connect()`, so
+ * this class gives the same semantics in user space: a fixed destination, and datagrams from
+ * anyone else ignored, and reported to `onIgnored` rather than silently dropped, so a student
+ * can see the filter work. (Node's `dgram` `connect()` as emulated by Deno was seen here to
+ * deliver such a stray datagram, where real Node drops it.) What it cannot give is the ICMP
+ * error: against a closed port the client hears only silence.
+ */
+export class ConnectedDatagram {
+  readonly #rx: DatagramReceiver;
+  readonly #onIgnored?: (d: Datagram) => void;
+
+  /**
+   * @param peer the fixed peer (an IP literal and a port)
+   * @param onIgnored called with each datagram that came from someone else
+   */
+  constructor(readonly peer: Deno.NetAddr, onIgnored?: (d: Datagram) => void) {
+    this.#rx = new DatagramReceiver(clientSocketFor(peer));
+    this.#onIgnored = onIgnored;
+  }
+
+  /** This socket's own address. */
+  get addr(): Deno.NetAddr {
+    return this.#rx.addr;
+  }
+
+  /** `send()` without an address: it goes to the peer. */
+  send(data: Uint8Array): Promise<number> {
+    return this.#rx.send(data, this.peer);
+  }
+
+  /**
+   * The next datagram from the peer within `timeoutMs` (others are ignored), or `null`.
+   *
+   * @param timeoutMs how long to wait
+   */
+  async receive(timeoutMs: number): Promise<Uint8Array | null> {
+    const deadline = performance.now() + timeoutMs;
+    for (let left = timeoutMs; left > 0; left = deadline - performance.now()) {
+      const d = await this.#rx.next(left);
+      if (d === null) return null;
+      if (sameAddress(d.from, this.peer)) return d.data;
+      this.#onIgnored?.(d);
+    }
+    return null;
+  }
+
+  /**
+   * Sends `payload` and waits for the peer's reply, resending after each silent wait (see
+   * {@link request}).
+   *
+   * @param payload the request
+   * @param waits one wait per send, in ms
+   * @param onAttempt called before each wait
+   */
+  request(
+    payload: Uint8Array,
+    waits: number[],
+    onAttempt?: (attempt: number, waitMs: number) => void,
+  ): Promise<Reply> {
+    return request(this.#rx, payload, this.peer, { waits, onAttempt, onIgnored: this.#onIgnored });
+  }
+
+  /** Closes the socket. */
+  close(): void {
+    this.#rx.close();
+  }
+}
+
+/**
+ * `socket(AF_INET or AF_INET6, SOCK_DGRAM)` plus `bind()`, with the checks and the error line a
+ * server needs: the unstable API is there, and a failure says which address could not be bound.
+ *
+ * @param hostname the local address (`127.0.0.1`, `::1`, `0.0.0.0`, `::`)
+ * @param port the local port (0: the OS picks)
+ * @returns the socket
+ */
+export function bindUdp(hostname: string, port: number): Deno.DatagramConn {
+  requireUnstableNet();
+  try {
+    return listenUdp(hostname, port);
+  } catch (err) {
+    throw withContext(`cannot bind UDP ${hostPort({ hostname, port })}`, err);
+  }
+}
+
+/**
+ * What a datagram server does with one datagram: the reply to send back to its sender, or
+ * `null` for none. `data` is a view of a buffer reused for the next datagram: copy what you keep.
+ */
+export type DatagramHandler = (
+  data: Uint8Array,
+  from: Deno.NetAddr,
+) => Uint8Array | null | Promise<Uint8Array | null>;
+
+/**
+ * A datagram server's loop: `recvfrom()` into one reused 64 KiB buffer (the largest datagram
+ * fits, nothing is truncated), hand each datagram to `handler`, `sendto()` its reply to the
+ * sender. Runs until `signal` aborts, then closes the socket. A failure to receive or reply is
+ * logged and the loop goes on: nothing a peer sends stops the server.
+ *
+ * @param socket the bound socket (closed on return)
+ * @param handler what to do with each datagram
+ * @param options `signal` to stop, `log` for failures
+ */
+export async function serveDatagrams(
+  socket: Deno.DatagramConn,
+  handler: DatagramHandler,
+  { signal, log = stdoutLogger }: { signal?: AbortSignal; log?: Logger } = {},
+): Promise<void> {
+  const buf = new Uint8Array(65536);
+  const stop = () => closeQuietly(socket); // the only way to end a pending receive()
+  signal?.addEventListener("abort", stop, { once: true });
+  if (signal?.aborted) stop();
+  try {
+    while (!signal?.aborted) {
+      let data: Uint8Array, from: Deno.NetAddr;
+      try {
+        [data, from] = (await socket.receive(buf)) as [Uint8Array, Deno.NetAddr];
+      } catch (err) {
+        if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
+        log(`receive failed: ${explain(err)}`);
+        continue;
+      }
+      const reply = await handler(data, from);
+      if (reply === null) continue;
+      try {
+        await socket.send(reply, from);
+      } catch (err) {
+        if (!signal?.aborted) log(`could not reply to ${hashAddr(from)}: ${explain(err)}`);
+      }
+    }
+  } finally {
+    signal?.removeEventListener("abort", stop);
+    closeQuietly(socket);
+    flushLog();
+  }
 }

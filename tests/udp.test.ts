@@ -158,7 +158,7 @@ Deno.test("udp scripts: bad input is one line and a usage, never a stack trace",
   const noNet = await deno(["run", "examples/udp_server.ts", "--port", "0"]);
   assertEquals(noNet.code, 1);
   assertEquals(lines(noNet.stderr), [
-    "udp_server: cannot bind UDP 127.0.0.1 port 0: no network permission: run again with --allow-net (see the run line in the file's header)",
+    "udp_server: cannot bind UDP 127.0.0.1:0: no network permission: run again with --allow-net (see the run line in the file's header)",
   ]);
 });
 
@@ -171,7 +171,7 @@ Deno.test("udp scripts: a port in use exits 1 with one line", async () => {
     assertEquals(lines(out.stderr).length, 1);
     assertMatch(
       out.stderr,
-      /^udp_server: cannot bind UDP 127\.0\.0\.1 port \d+: address already in use: .*--port/,
+      /^udp_server: cannot bind UDP 127\.0\.0\.1:\d+: address already in use: .*--port/,
     );
   } finally {
     taken.close();
