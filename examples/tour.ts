@@ -341,8 +341,117 @@ const byteOrder: Section = {
   },
 };
 
+/** IPv6 datagrams, byte by byte. */
+const ipv6: Section = {
+  title: "IPv6 datagrams: ipv6_server.ts + ipv6_client.ts",
+  async run(t) {
+    t.say("The server makes an AF_INET6 datagram socket on [::1] and dumps what recvfrom() gives.");
+    const { server, port } = await t.server(
+      "examples/ipv6_server.ts",
+      ["--port", "0"],
+      /Listening on /,
+      /Listening on \[::1\]:(\d+) /,
+    );
+    try {
+      const out = await t.client("examples/ipv6_client.ts", ["--port", `${port}`]);
+      t.expect(out.stdout === `sent 5 bytes to [::1]:${port}\n`, "hello sent");
+      await server.waitFor(/scope id 0\n/);
+      t.say("Each byte of the message, then the peer's address as the 28 bytes of a sockaddr_in6:");
+      t.show("server", server.stdout);
+      await t.client("examples/ipv6_client.ts", ["--port", `${port}`, "STOP"]);
+      const end = await server.wait();
+      t.expect(end.code === 0 && end.stdout.endsWith("Stopping server\n"), "STOP stops the server");
+      t.say("A datagram that is exactly STOP stopped it, as in simpleserverudp.py.");
+    } finally {
+      await server.stop();
+    }
+  },
+};
+
+/** Names and numbers. */
+const lookup: Section = {
+  title: "Names, services and interfaces: lookup.ts",
+  async run(t) {
+    t.say("getaddrinfo reads /etc/hosts and DNS; services come from /etc/services.");
+    const out = await t.client("examples/lookup.ts", ["localhost", "ssh"], {
+      flags: [
+        "--allow-net",
+        "--allow-sys=hostname,networkInterfaces",
+        "--allow-read=/etc/services",
+      ],
+      who: "out",
+    });
+    t.expect(
+      out.code === 0 && out.stdout.includes('getservbyname("ssh", "tcp") = 22'),
+      "ssh is 22",
+    );
+  },
+};
+
+/** Happy eyeballs, and the contrast with one address at a time. */
+const happy: Section = {
+  title: "Happy eyeballs: happy_eyeballs_client.ts",
+  async run(t) {
+    t.say(
+      "To see the race, we break IPv6 on purpose: a listener on [::1] with a backlog of 0 that " +
+        "never accepts, filled by one connection, so the kernel drops every further SYN to it. " +
+        "The HTTP server listens on 127.0.0.1 with the same port number.",
+    );
+    let v6: Deno.TcpListener | undefined, server: Running | undefined, port = 0;
+    for (let i = 0; i < 10 && server === undefined; i++) {
+      v6 = Deno.listen({ hostname: "::1", port: 0, tcpBacklog: 0 });
+      port = v6.addr.port;
+      const s = new Running(["run", "--allow-net", "examples/http_server.ts", "--port", `${port}`]);
+      if (await s.waitFor(/Listening on /, 5000).then(() => true, () => false)) server = s;
+      else (await s.stop(), v6.close());
+    }
+    if (!server || !v6) {
+      throw new UserError("tour step failed: no port free on both ::1 and 127.0.0.1");
+    }
+    const filler = await Deno.connect({ hostname: "::1", port });
+    try {
+      const pin = ["--resolve", "::1,127.0.0.1"];
+      t.say("Racing (RFC 8305): IPv6 first, IPv4 250 ms later, the first to connect wins.");
+      const race = await t.client("examples/happy_eyeballs_client.ts", [
+        "dual.test",
+        `${port}`,
+        ...pin,
+      ]);
+      t.expect(
+        race.code === 0 && race.stdout.includes("cancelled: another address won"),
+        "race won",
+      );
+      t.say("One address at a time, as simpleclientname.py does: the dead one is waited out.");
+      const seq = await t.client("examples/happy_eyeballs_client.ts", [
+        "dual.test",
+        `${port}`,
+        ...pin,
+        "--sequential",
+        "--attempt-timeout",
+        "2000",
+      ]);
+      t.expect(seq.code === 0 && /after 20\d\d ms/.test(seq.stdout), "sequential waits 2 s");
+    } finally {
+      filler.close();
+      v6.close();
+      await server.stop();
+    }
+  },
+};
+
 /** Every section, in reading order. Later examples add theirs here. */
-export const SECTIONS: Section[] = [udp, tcp, echo, fixed, http, backoff, byteOrder];
+export const SECTIONS: Section[] = [
+  udp,
+  tcp,
+  echo,
+  fixed,
+  http,
+  backoff,
+  byteOrder,
+  ipv6,
+  lookup,
+  happy,
+];
 
 if (import.meta.main) {
   await runMain("tour", "usage: deno task tour [SECTION-NUMBER...]", async () => {

@@ -123,3 +123,40 @@ export function serverBanner(addr: HostPort): string[] {
     "Press Ctrl+C to quit. Listening...",
   ];
 }
+
+/**
+ * `inet_pton(AF_INET6, ...)`: an IPv6 address as its 16 bytes, network byte order. Handles `::`
+ * compression and an embedded IPv4 tail (`::ffff:127.0.0.1`).
+ *
+ * @param address an IPv6 literal, brackets allowed
+ * @returns 16 bytes
+ * @throws RangeError if it is not a valid IPv6 address
+ */
+export function ipv6Bytes(address: string): Uint8Array {
+  let text = stripBrackets(address).replace(/%.*$/, ""); // drop a zone id (fe80::1%eth0)
+  const out = new Uint8Array(16);
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    if (!isIPv4Literal(v4[1])) throw new RangeError(`not an IPv6 address: ${address}`);
+    const [a, b, c, d] = v4[1].split(".").map(Number);
+    text = text.slice(0, -v4[1].length) +
+      `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) throw new RangeError(`not an IPv6 address: ${address}`);
+  const parse = (s: string) => (s === "" ? [] : s.split(":"));
+  const head = parse(halves[0]);
+  const tail = halves.length === 2 ? parse(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 1 ? missing !== 0 : missing < 1) {
+    throw new RangeError(`not an IPv6 address: ${address}`);
+  }
+  const groups = [...head, ...Array(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+  groups.forEach((g, i) => {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) throw new RangeError(`not an IPv6 address: ${address}`);
+    const n = parseInt(g, 16);
+    out[i * 2] = n >> 8;
+    out[i * 2 + 1] = n & 0xff;
+  });
+  return out;
+}

@@ -167,6 +167,7 @@ export class Running {
  * @param args more arguments for the script
  * @param portPattern how the script prints its port (first group: the number)
  * @param flags Deno's flags (default `--allow-net`)
+ * @param portArgs how to ask for the port (default `--port 0`)
  * @returns the running server and its port
  */
 export async function startServer(
@@ -174,8 +175,9 @@ export async function startServer(
   args: string[] = [],
   portPattern = /serverPort: (\d+)\n/,
   flags = ["--allow-net"],
+  portArgs = ["--port", "0"],
 ): Promise<{ server: Running; port: number }> {
-  const server = new Running(["run", ...flags, script, "--port", "0", ...args]);
+  const server = new Running(["run", ...flags, script, ...portArgs, ...args]);
   const m = await server.waitFor(portPattern);
   return { server, port: Number(m[1]) };
 }
