@@ -47,9 +47,9 @@ import { parseCli, parsePort, UsageError } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
 import {
   connectHappyEyeballs,
-  type Family,
+  describeEvent,
+  pinnedResolver,
   systemPreference,
-  type TraceEvent,
 } from "../lib/happy_eyeballs.ts";
 import { closeWrite, concat, TooLargeError, writeAll } from "../lib/stream.ts";
 
@@ -61,26 +61,6 @@ const USAGE =
   --attempt-timeout MS   give up on one address after this long (default 5000)
   --sequential           one address at a time, like simpleclientname.py (for contrast)
   --resolve A[,A...]     use these addresses instead of looking HOST up (like curl --resolve)`;
-
-/** One line per step of the race, as it happens. */
-export function describe(e: TraceEvent): string {
-  switch (e.kind) {
-    case "resolved":
-      return `IPv${e.family} addresses after ${e.at} ms: ${
-        e.addresses.join(", ") || `none (${e.error})`
-      }`;
-    case "attempt":
-      return `Trying ${e.address} at ${e.at} ms`;
-    case "failed":
-      return `  ${e.address} failed at ${e.at} ms: ${e.reason}`;
-    case "connected":
-      return `  ${e.address} connected at ${e.at} ms`;
-    case "cancelled":
-      return `  ${e.address} cancelled: another address won`;
-    case "timeout":
-      return `Gave up at ${e.at} ms (--timeout)`;
-  }
-}
 
 /** Sends a GET over `conn`; returns the reply and how many reads returned data. */
 export async function httpGet(conn: Deno.Conn, host: string, path: string, limit = 16 << 20) {
@@ -129,10 +109,7 @@ if (import.meta.main) {
     // system's order (getaddrinfo with family 0) tells which family to start with.
     const pinned = cli.string("resolve")?.split(",").map(stripBrackets);
     const prefer = pinned ? (isIPv6Literal(pinned[0]) ? 6 : 4) : await systemPreference(host);
-    const resolve = pinned
-      ? (_: string, f: Family) =>
-        Promise.resolve(pinned.filter((a) => isIPv6Literal(a) === (f === 6)))
-      : undefined;
+    const resolve = pinned ? pinnedResolver(pinned) : undefined;
     console.log(
       pinned
         ? `Using the addresses given with --resolve for ${host} (IPv${prefer} first)`
@@ -142,7 +119,7 @@ if (import.meta.main) {
       ...options,
       preferFamily: prefer,
       resolve,
-      trace: (e) => console.log(describe(e)),
+      trace: (e) => console.log(describeEvent(e)),
     });
     try {
       console.log(`Connected to ${won.address} after ${Math.round(won.connectMs)} ms`);

@@ -76,6 +76,31 @@ export class Guide {
     return { server, port: Number(server.stdout.match(port)?.[1]) };
   }
 
+  /**
+   * Starts a server script, runs `body` with it, then stops it with Ctrl-C (SIGINT) and checks
+   * that it exits 0, as every server here should.
+   */
+  async withServer(
+    script: string,
+    args: string[],
+    ready: RegExp,
+    port: RegExp,
+    body: (server: Running, port: number) => Promise<void>,
+  ): Promise<void> {
+    const { server, port: p } = await this.server(script, [...args], ready, port);
+    try {
+      await body(server, p);
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    const end = await server.stop("SIGINT");
+    this.expect(end.code === 0, `${script} exits 0 on Ctrl-C`);
+    console.log(
+      faint(`  (Ctrl-C: the server closed its sockets and exited with code ${end.code})`),
+    );
+  }
+
   /** Runs a client script to completion, showing its command line and output. */
   async client(
     script: string,
@@ -104,49 +129,45 @@ const udp: Section = {
       "The server makes a UDP socket and binds it to a free port on 127.0.0.1 " +
         "(socket(AF_INET, SOCK_DGRAM) + bind), then waits in recvfrom().",
     );
-    const { server, port } = await t.server(
+    await t.withServer(
       "examples/udp_server.ts",
       ["--port", "0"],
       /Listening\.\.\.\n/,
       /serverPort: (\d+)/,
+      async (server, port) => {
+        t.show("server", server.stdout);
+        t.say(
+          "The client sends each line as one datagram (sendto) from a fresh socket and waits " +
+            "for the reply (recvfrom) with a timeout; no connection is ever made.",
+        );
+        const out = await t.client("examples/udp_client.ts", ["--port", `${port}`], {
+          stdin: "udp is lazy\nstraße é\n",
+        });
+        t.expect(out.code === 0, "udp_client exits 0");
+        t.expect(
+          out.stdout.includes("Returned from server: UDP IS LAZY\n"),
+          "UDP IS LAZY comes back",
+        );
+        t.expect(out.stdout.includes("Returned from server: STRAßE é\n"), "only a..z change");
+        await server.waitFor(/: straße é\n/);
+        t.say(
+          "The server printed each sender's address (ip#port): a new port per line, since " +
+            "each line used a new client socket.",
+        );
+        t.show("server", server.stdout.split("\n").slice(3).join("\n"));
+        t.say("With nobody listening, the client waits, resends, and gives up with one line:");
+        const lost = await t.client("examples/udp_client.ts", [
+          "--port",
+          "9",
+          "--timeout",
+          "0.2",
+          "--retries",
+          "1",
+          "hello",
+        ]);
+        t.expect(lost.code === 1 && /no reply from 127\.0\.0\.1:9/.test(lost.stderr), "gives up");
+      },
     );
-    try {
-      t.show("server", server.stdout);
-      t.say(
-        "The client sends each line as one datagram (sendto) from a fresh socket and waits " +
-          "for the reply (recvfrom) with a timeout; no connection is ever made.",
-      );
-      const out = await t.client("examples/udp_client.ts", ["--port", `${port}`], {
-        stdin: "udp is lazy\nstraße é\n",
-      });
-      t.expect(out.code === 0, "udp_client exits 0");
-      t.expect(
-        out.stdout.includes("Returned from server: UDP IS LAZY\n"),
-        "UDP IS LAZY comes back",
-      );
-      t.expect(out.stdout.includes("Returned from server: STRAßE é\n"), "only a..z change");
-      await server.waitFor(/: straße é\n/);
-      t.say(
-        "The server printed each sender's address (ip#port): a new port per line, since " +
-          "each line used a new client socket.",
-      );
-      t.show("server", server.stdout.split("\n").slice(3).join("\n"));
-      t.say("With nobody listening, the client waits, resends, and gives up with one line:");
-      const lost = await t.client("examples/udp_client.ts", [
-        "--port",
-        "9",
-        "--timeout",
-        "0.2",
-        "--retries",
-        "1",
-        "hello",
-      ]);
-      t.expect(lost.code === 1 && /no reply from 127\.0\.0\.1:9/.test(lost.stderr), "gives up");
-    } finally {
-      const end = await server.stop("SIGINT");
-      t.say("Ctrl-C (SIGINT) closes the server's socket; it exits with code " + end.code + ".");
-      t.expect(end.code === 0, "udp_server exits 0 on Ctrl-C");
-    }
   },
 };
 
@@ -158,32 +179,30 @@ const tcp: Section = {
       "The server binds and listens (socket, bind, listen); each accept() returns a new socket " +
         "for one client, served in its own task.",
     );
-    const { server, port } = await t.server(
+    await t.withServer(
       "examples/tcp_server.ts",
       ["--port", "0"],
       /Listening\.\.\.\n/,
       /serverPort: (\d+)/,
+      async (server, port) => {
+        t.show("server", server.stdout);
+        t.say(
+          "The client connects (the three-way handshake), sends the line, half-closes " +
+            "(shutdown(SHUT_WR): 'I am done sending') and reads until the server closes.",
+        );
+        const out = await t.client("examples/tcp_client.ts", [
+          "--port",
+          `${port}`,
+          "tcp is reliable",
+        ]);
+        t.expect(
+          out.stdout === "Returned from server: TCP IS RELIABLE\n",
+          "TCP IS RELIABLE comes back",
+        );
+        await server.waitFor(/: tcp is reliable\n/);
+        t.show("server", server.stdout.split("\n").slice(3).join("\n"));
+      },
     );
-    try {
-      t.show("server", server.stdout);
-      t.say(
-        "The client connects (the three-way handshake), sends the line, half-closes " +
-          "(shutdown(SHUT_WR): 'I am done sending') and reads until the server closes.",
-      );
-      const out = await t.client("examples/tcp_client.ts", [
-        "--port",
-        `${port}`,
-        "tcp is reliable",
-      ]);
-      t.expect(
-        out.stdout === "Returned from server: TCP IS RELIABLE\n",
-        "TCP IS RELIABLE comes back",
-      );
-      await server.waitFor(/: tcp is reliable\n/);
-      t.show("server", server.stdout.split("\n").slice(3).join("\n"));
-    } finally {
-      t.expect((await server.stop("SIGINT")).code === 0, "tcp_server exits 0 on Ctrl-C");
-    }
   },
 };
 
@@ -192,27 +211,25 @@ const echo: Section = {
   title: "Echo in 16-byte chunks: echo_server.ts + echo_client.ts",
   async run(t) {
     t.say("The server reads at most 16 bytes per recv(), so a longer message arrives in pieces.");
-    const { server, port } = await t.server(
+    await t.withServer(
       "examples/echo_server.ts",
       ["--port", "0"],
       /waiting for a connection\n/,
       /making a server on [^\n]*:(\d+)\n/,
+      async (server, port) => {
+        const msg = "Four score and seven years ago our fathers did stuff";
+        t.say(
+          "52 bytes: 16 + 16 + 16 + 4. Had the message been exactly 16 or 32 bytes, the taught " +
+            "rule 'stop at a short read' would wait forever; the client's half-close ends it instead.",
+        );
+        const out = await t.client("examples/echo_client.ts", ["--port", `${port}`, msg], {
+          shown: `deno run --allow-net examples/echo_client.ts --port ${port} "${msg}"`,
+        });
+        t.expect(out.stdout === `${msg}\n`, "the echo is the message");
+        await server.waitFor(/echo complete, client connection closed\n/);
+        t.show("server", server.stdout);
+      },
     );
-    try {
-      const msg = "Four score and seven years ago our fathers did stuff";
-      t.say(
-        "52 bytes: 16 + 16 + 16 + 4. Had the message been exactly 16 or 32 bytes, the taught " +
-          "rule 'stop at a short read' would wait forever; the client's half-close ends it instead.",
-      );
-      const out = await t.client("examples/echo_client.ts", ["--port", `${port}`, msg], {
-        shown: `deno run --allow-net examples/echo_client.ts --port ${port} "${msg}"`,
-      });
-      t.expect(out.stdout === `${msg}\n`, "the echo is the message");
-      await server.waitFor(/echo complete, client connection closed\n/);
-      t.show("server", server.stdout);
-    } finally {
-      t.expect((await server.stop("SIGINT")).code === 0, "echo_server exits 0 on Ctrl-C");
-    }
   },
 };
 
@@ -223,24 +240,22 @@ const fixed: Section = {
     t.say(
       "Both sides agree that a message is 16 bytes; the server loops on recv() until it has 16.",
     );
-    const { server, port } = await t.server(
+    await t.withServer(
       "examples/fixed_length_server.ts",
       ["--port", "0"],
       /Listening at /,
       /Listening at [^\n]*:(\d+) /,
+      async (server, port) => {
+        t.show("server", server.stdout);
+        const out = await t.client("examples/fixed_length_client.ts", ["--port", `${port}`]);
+        t.expect(out.stdout === "The server said 'Hello World!'\n", "Hello World! comes back");
+        await server.waitFor(/Reply sent, socket closed\n/);
+        t.say(
+          "The server printed the 16 bytes and closed (FIN after the reply, so nothing is lost):",
+        );
+        t.show("server", server.stdout.split("\n").slice(1).join("\n"));
+      },
     );
-    try {
-      t.show("server", server.stdout);
-      const out = await t.client("examples/fixed_length_client.ts", ["--port", `${port}`]);
-      t.expect(out.stdout === "The server said 'Hello World!'\n", "Hello World! comes back");
-      await server.waitFor(/Reply sent, socket closed\n/);
-      t.say(
-        "The server printed the 16 bytes and closed (FIN after the reply, so nothing is lost):",
-      );
-      t.show("server", server.stdout.split("\n").slice(1).join("\n"));
-    } finally {
-      t.expect((await server.stop("SIGINT")).code === 0, "fixed_length_server exits 0 on Ctrl-C");
-    }
   },
 };
 
@@ -261,36 +276,34 @@ const http: Section = {
   title: "HTTP on a raw socket: http_server.ts",
   async run(t) {
     t.say("A web server is a TCP server that reads a request head and writes a response head.");
-    const { server, port } = await t.server(
+    await t.withServer(
       "examples/http_server.ts",
       ["--port", "0"],
       /Listening on /,
       /Listening on http:\/\/[^\n]*:(\d+)\//,
+      async (server, port) => {
+        t.show("server", server.stdout);
+        const cases: [string, string, string][] = [
+          [
+            "GET: there are no pages, so 404",
+            "GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "404",
+          ],
+          ["HEAD: the same headers, no body", "HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n", "404"],
+          ["POST: a method this server does not implement, 501", "POST / HTTP/1.0\r\n\r\n", "501"],
+          ["a malformed request line (two spaces), 400", "GET  / HTTP/1.0\r\n\r\n", "400"],
+        ];
+        for (const [what, request, status] of cases) {
+          t.say(`${what}:`);
+          t.show("sent", request.replace(/\r\n/g, "\\r\\n\n"));
+          const reply = await rawExchange(port, request);
+          t.show("reply", reply.replace(/\r\n/g, "\\r\\n\n"));
+          t.expect(reply.startsWith(`HTTP/1.1 ${status} `), `${what}: status ${status}`);
+        }
+        await server.waitFor(/-> 400\n/);
+        t.show("server", server.stdout.split("\n").slice(1).join("\n"));
+      },
     );
-    try {
-      t.show("server", server.stdout);
-      const cases: [string, string, string][] = [
-        [
-          "GET: there are no pages, so 404",
-          "GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n",
-          "404",
-        ],
-        ["HEAD: the same headers, no body", "HEAD / HTTP/1.1\r\nHost: localhost\r\n\r\n", "404"],
-        ["POST: a method this server does not implement, 501", "POST / HTTP/1.0\r\n\r\n", "501"],
-        ["a malformed request line (two spaces), 400", "GET  / HTTP/1.0\r\n\r\n", "400"],
-      ];
-      for (const [what, request, status] of cases) {
-        t.say(`${what}:`);
-        t.show("sent", request.replace(/\r\n/g, "\\r\\n\n"));
-        const reply = await rawExchange(port, request);
-        t.show("reply", reply.replace(/\r\n/g, "\\r\\n\n"));
-        t.expect(reply.startsWith(`HTTP/1.1 ${status} `), `${what}: status ${status}`);
-      }
-      await server.waitFor(/-> 400\n/);
-      t.show("server", server.stdout.split("\n").slice(1).join("\n"));
-    } finally {
-      t.expect((await server.stop("SIGINT")).code === 0, "http_server exits 0 on Ctrl-C");
-    }
   },
 };
 
@@ -299,29 +312,30 @@ const backoff: Section = {
   title: "Lost datagrams, backoff and connected UDP: udp_length_server.ts + udp_backoff_client.ts",
   async run(t) {
     t.say("This server pretends to lose half the datagrams (a seeded coin, so the run repeats).");
-    const { server, port } = await t.server(
+    await t.withServer(
       "examples/udp_length_server.ts",
       ["--port", "0", "--drop", "0.5", "--seed", "7"],
       /Listening at /,
       /Listening at [^\n]*:(\d+),/,
+      async (server, port) => {
+        t.show("server", server.stdout);
+        t.say(
+          "The client sends, waits 0.1 s, resends and doubles the wait after each silence; only " +
+            "datagrams from the server count (connect() semantics).",
+        );
+        const out = await t.client("examples/udp_backoff_client.ts", ["--port", `${port}`]);
+        t.expect(
+          out.code === 0 && out.stdout.includes("The server says The msg was 18 bytes long"),
+          "reply",
+        );
+        t.expect(
+          (out.stdout.match(/Waiting up to/g) ?? []).length === 3,
+          "three waits: two losses",
+        );
+        await server.waitFor(/says Send this message!\n/);
+        t.show("server", server.stdout.split("\n").slice(1).join("\n"));
+      },
     );
-    try {
-      t.show("server", server.stdout);
-      t.say(
-        "The client sends, waits 0.1 s, resends and doubles the wait after each silence; only " +
-          "datagrams from the server count (connect() semantics).",
-      );
-      const out = await t.client("examples/udp_backoff_client.ts", ["--port", `${port}`]);
-      t.expect(
-        out.code === 0 && out.stdout.includes("The server says The msg was 18 bytes long"),
-        "reply",
-      );
-      t.expect((out.stdout.match(/Waiting up to/g) ?? []).length === 3, "three waits: two losses");
-      await server.waitFor(/says Send this message!\n/);
-      t.show("server", server.stdout.split("\n").slice(1).join("\n"));
-    } finally {
-      t.expect((await server.stop("SIGINT")).code === 0, "udp_length_server exits 0 on Ctrl-C");
-    }
   },
 };
 
@@ -346,25 +360,28 @@ const ipv6: Section = {
   title: "IPv6 datagrams: ipv6_server.ts + ipv6_client.ts",
   async run(t) {
     t.say("The server makes an AF_INET6 datagram socket on [::1] and dumps what recvfrom() gives.");
-    const { server, port } = await t.server(
+    await t.withServer(
       "examples/ipv6_server.ts",
       ["--port", "0"],
       /Listening on /,
       /Listening on \[::1\]:(\d+) /,
+      async (server, port) => {
+        const out = await t.client("examples/ipv6_client.ts", ["--port", `${port}`]);
+        t.expect(out.stdout === `sent 5 bytes to [::1]:${port}\n`, "hello sent");
+        await server.waitFor(/scope id 0\n/);
+        t.say(
+          "Each byte of the message, then the peer's address as the 28 bytes of a sockaddr_in6:",
+        );
+        t.show("server", server.stdout);
+        await t.client("examples/ipv6_client.ts", ["--port", `${port}`, "STOP"]);
+        const end = await server.wait();
+        t.expect(
+          end.code === 0 && end.stdout.endsWith("Stopping server\n"),
+          "STOP stops the server",
+        );
+        t.say("A datagram that is exactly STOP stopped it, as in simpleserverudp.py.");
+      },
     );
-    try {
-      const out = await t.client("examples/ipv6_client.ts", ["--port", `${port}`]);
-      t.expect(out.stdout === `sent 5 bytes to [::1]:${port}\n`, "hello sent");
-      await server.waitFor(/scope id 0\n/);
-      t.say("Each byte of the message, then the peer's address as the 28 bytes of a sockaddr_in6:");
-      t.show("server", server.stdout);
-      await t.client("examples/ipv6_client.ts", ["--port", `${port}`, "STOP"]);
-      const end = await server.wait();
-      t.expect(end.code === 0 && end.stdout.endsWith("Stopping server\n"), "STOP stops the server");
-      t.say("A datagram that is exactly STOP stopped it, as in simpleserverudp.py.");
-    } finally {
-      await server.stop();
-    }
   },
 };
 

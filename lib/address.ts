@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { strong } from "./log.ts";
 
 /** A host and port, as Deno's `NetAddr` carries them. */
 export interface HostPort {
@@ -120,7 +121,7 @@ export function serverBanner(addr: HostPort): string[] {
     `serverIP: ${addr.hostname}`,
     `serverPort: ${addr.port}`,
     ...reachableAt(addr.hostname, addr.port),
-    "Press Ctrl+C to quit. Listening...",
+    strong("Press Ctrl+C to quit. Listening..."),
   ];
 }
 

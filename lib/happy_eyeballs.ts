@@ -313,3 +313,40 @@ export function connectHappyEyeballs<C extends { close(): void } = Deno.TcpConn>
     }
   });
 }
+
+/**
+ * One line per step of the race, as the client prints it.
+ *
+ * @param e the step
+ * @returns the line
+ */
+export function describeEvent(e: TraceEvent): string {
+  switch (e.kind) {
+    case "resolved":
+      return `IPv${e.family} addresses after ${e.at} ms: ${
+        e.addresses.join(", ") || `none (${e.error})`
+      }`;
+    case "attempt":
+      return `Trying ${e.address} at ${e.at} ms`;
+    case "failed":
+      return `  ${e.address} failed at ${e.at} ms: ${e.reason}`;
+    case "connected":
+      return `  ${e.address} connected at ${e.at} ms`;
+    case "cancelled":
+      return `  ${e.address} cancelled: another address won`;
+    case "timeout":
+      return `Gave up at ${e.at} ms (--timeout)`;
+  }
+}
+
+/**
+ * A lookup that answers from a fixed list instead of getaddrinfo (like curl's `--resolve`):
+ * for demos and tests of the race where the system has no name with both families.
+ *
+ * @param addresses IPv6 and IPv4 literals
+ * @returns a {@link Resolve} giving each family its addresses from the list
+ */
+export function pinnedResolver(addresses: string[]): Resolve {
+  return (_host, family) =>
+    Promise.resolve(addresses.filter((a) => isIPv6Literal(a) === (family === 6)));
+}

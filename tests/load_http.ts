@@ -17,6 +17,7 @@
 import { parseCli } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
 import { Running } from "../lib/process.ts";
+import { cpuSeconds, peakMB } from "./_proc.ts";
 
 const PYTHON_SERVER = `
 import socket, time
@@ -40,25 +41,6 @@ while True:
                "Connection: close\\r\\n\\r\\n" % (date, len(body))).encode() + body)
     c.close()
 `;
-
-/** `cat /proc/<pid>/<file>` (Deno asks for --allow-all to read another process's /proc). */
-async function proc(pid: number, file: string): Promise<string> {
-  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/${file}`] }).output();
-  return new TextDecoder().decode(out.stdout);
-}
-
-/** User + system CPU seconds of a process (Linux clock ticks of 1/100 s). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await proc(pid, "stat");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
-/** Peak resident memory of a process in MB (VmHWM). */
-async function peakMB(pid: number): Promise<number> {
-  const kb = (await proc(pid, "status")).match(/VmHWM:\s+(\d+) kB/)?.[1];
-  return Number(kb) / 1024;
-}
 
 async function measure(name: string, server: Running, seconds: number, connections: number) {
   try {

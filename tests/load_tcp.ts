@@ -15,6 +15,7 @@
 import { parseCli } from "../lib/cli.ts";
 import { runMain } from "../lib/errors.ts";
 import { Running } from "../lib/process.ts";
+import { cpuSeconds } from "./_proc.ts";
 import { closeWrite, writeAll } from "../lib/stream.ts";
 
 const PYTHON_SERVER = `
@@ -53,21 +54,6 @@ async function transfer(port: number, total: number): Promise<number> {
     conn.close();
   }
   return total / ((performance.now() - t0) / 1000) / 1e6;
-}
-
-/**
- * User + system CPU seconds of a process so far (Linux), or NaN. Read with `cat`: Deno asks for
- * --allow-all to read another process's /proc files directly.
- */
-async function cpuSeconds(pid: number): Promise<number> {
-  try {
-    const out = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`] }).output();
-    const stat = new TextDecoder().decode(out.stdout);
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
-  } catch {
-    return NaN;
-  }
 }
 
 async function measure(name: string, server: Running, port: number, total: number, rounds: number) {
