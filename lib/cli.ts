@@ -12,7 +12,11 @@ import { parseArgs } from "@std/cli/parse-args";
 
 /** A mistake on the command line: reported with the usage text, exit code 2. */
 export class UsageError extends Error {
-  /** @param message what is wrong, in a few words (`bad --port "x": ...`) */
+  /**
+   * Makes the error.
+   *
+   * @param message what is wrong, in a few words (`bad --port "x": ...`)
+   */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";

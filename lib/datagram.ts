@@ -26,7 +26,11 @@ export class DatagramReceiver {
   #conn: Deno.DatagramConn;
   #pending: Promise<[Uint8Array, Deno.Addr]> | undefined;
 
-  /** @param conn the socket to receive on; {@link close} closes it */
+  /**
+   * Wraps a socket.
+   *
+   * @param conn the socket to receive on; {@link close} closes it
+   */
   constructor(conn: Deno.DatagramConn) {
     this.#conn = conn;
   }
@@ -107,6 +111,8 @@ export function backoffSchedule(initialMs = 100, maxMs = 2000, factor = 2): numb
 /** No reply came after every attempt. */
 export class NoReplyError extends Error {
   /**
+   * Makes the error.
+   *
    * @param attempts how many times the request was sent
    * @param peer where it was sent
    */
@@ -221,6 +227,8 @@ export class ConnectedDatagram {
   readonly #onIgnored?: (d: Datagram) => void;
 
   /**
+   * Opens a socket for `peer`.
+   *
    * @param peer the fixed peer (an IP literal and a port)
    * @param onIgnored called with each datagram that came from someone else
    */

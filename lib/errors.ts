@@ -14,6 +14,8 @@ import { flushLog } from "./log.ts";
 /** A failure whose message is already written for the user (no hint is added). */
 export class UserError extends Error {
   /**
+   * Makes the error.
+   *
    * @param message the whole line to print after the program's name
    * @param options `cause`: the underlying error, kept for debugging
    */

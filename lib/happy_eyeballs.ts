@@ -96,6 +96,8 @@ export interface HappyResult<C> {
 /** Every address failed (or the overall timeout passed): why, address by address. */
 export class HappyEyeballsError extends Error {
   /**
+   * Makes the error.
+   *
    * @param host the name
    * @param port the port
    * @param failures each address (or lookup) and its reason
@@ -118,11 +120,14 @@ export class HappyEyeballsError extends Error {
 }
 
 /** The default dial: a TCP connection to one literal address, abortable. */
-export const dialTcp: Dial<Deno.TcpConn> = (address, port, signal) =>
-  Deno.connect({ hostname: address, port, transport: "tcp", signal });
+export const dialTcp: Dial<Deno.TcpConn> = (
+  address: string,
+  port: number,
+  signal: AbortSignal,
+): Promise<Deno.TcpConn> => Deno.connect({ hostname: address, port, transport: "tcp", signal });
 
 /** The default lookup: getaddrinfo for one family. */
-export const resolveFamily: Resolve = async (host, family) =>
+export const resolveFamily: Resolve = async (host: string, family: Family): Promise<string[]> =>
   (await getaddrinfo(host, family)).map((a) => a.address);
 
 /**

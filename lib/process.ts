@@ -6,12 +6,15 @@
  */
 
 /** The repository root: subprocesses run from here, like a student following the README. */
-export const ROOT = new URL("../", import.meta.url).pathname;
+export const ROOT: string = new URL("../", import.meta.url).pathname;
 
 /** What a finished process printed. */
 export interface Output {
+  /** The exit code. */
   code: number;
+  /** Everything printed to stdout. */
   stdout: string;
+  /** Everything printed to stderr. */
   stderr: string;
 }
 

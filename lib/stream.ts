@@ -17,6 +17,8 @@
 /** The peer closed the stream before sending all the bytes a protocol needs. */
 export class IncompleteReadError extends Error {
   /**
+   * Makes the error.
+   *
    * @param received how many bytes arrived before EOF
    * @param expected how many were needed
    * @param partial the bytes that did arrive
@@ -29,7 +31,11 @@ export class IncompleteReadError extends Error {
 
 /** The peer sent more than the limit allows. */
 export class TooLargeError extends Error {
-  /** @param limit the most bytes allowed */
+  /**
+   * Makes the error.
+   *
+   * @param limit the most bytes allowed
+   */
   constructor(readonly limit: number) {
     super(`the peer sent more than ${limit} bytes`);
     this.name = "TooLargeError";
@@ -38,7 +44,11 @@ export class TooLargeError extends Error {
 
 /** The peer said nothing for too long. */
 export class ReadTimeoutError extends Deno.errors.TimedOut {
-  /** @param ms how long we waited */
+  /**
+   * Makes the error.
+   *
+   * @param ms how long we waited
+   */
   constructor(readonly ms: number) {
     super(`the peer sent nothing for ${ms / 1000} s`);
     this.name = "ReadTimeoutError";
@@ -80,6 +90,8 @@ export class TimedReader {
   #max: number;
 
   /**
+   * Wraps a connection.
+   *
    * @param r the connection
    * @param bufferSize the most bytes one read returns (default 64 KiB)
    * @param maxBufferSize grow up to this when reads keep filling the buffer (a bulk transfer):
