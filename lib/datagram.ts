@@ -340,7 +340,14 @@ export async function serveDatagrams(
         log(`receive failed: ${explain(err)}`);
         continue;
       }
-      const reply = await handler(data, from);
+      let reply: Uint8Array | null;
+      try {
+        reply = await handler(data, from);
+      } catch (err) {
+        // A bug or a surprise in handling one datagram must not stop the server.
+        log(`${hashAddr(from)}: could not handle a datagram: ${explain(err)}`);
+        continue;
+      }
       if (reply === null) continue;
       try {
         await socket.send(reply, from);

@@ -1,11 +1,13 @@
 import { assert, assertEquals, assertRejects } from "@std/assert";
 import {
   backoffSchedule,
+  bindUdp,
   DatagramReceiver,
   listenUdp,
   NoReplyError,
   request,
   sameAddress,
+  serveDatagrams,
 } from "../lib/datagram.ts";
 
 const enc = new TextEncoder();
@@ -122,4 +124,28 @@ Deno.test("sameAddress: IPv4-mapped IPv6 equals the IPv4 address", () => {
   );
   assert(!sameAddress({ hostname: "127.0.0.1", port: 1 }, { hostname: "127.0.0.1", port: 2 }));
   assert(sameAddress({ hostname: "[::1]", port: 5 }, { hostname: "::1", port: 5 }));
+});
+
+Deno.test("serveDatagrams: a handler that throws on one datagram does not stop the server", async () => {
+  const socket = bindUdp("127.0.0.1", 0);
+  const log: string[] = [];
+  const stop = new AbortController();
+  const serving = serveDatagrams(socket, (data) => {
+    if (data[0] === 0x21) throw new Error("boom");
+    return data;
+  }, { signal: stop.signal, log: (l) => log.push(l) });
+  const client = new DatagramReceiver(listenUdp("127.0.0.1", 0));
+  try {
+    await client.send(enc.encode("!"), socket.addr as Deno.NetAddr);
+    const reply = await request(client, enc.encode("ok"), socket.addr as Deno.NetAddr, {
+      waits: [1000],
+    });
+    assertEquals(dec.decode(reply.data), "ok");
+    assertEquals(log.length, 1);
+    assertEquals(log[0].endsWith(": could not handle a datagram: boom"), true);
+  } finally {
+    client.close();
+    stop.abort();
+    await serving;
+  }
 });
