@@ -217,3 +217,20 @@ Deno.test("udp scripts: without the unstable net API, one line says how to enabl
     /^udp_server: UDP sockets need Deno's unstable net API: .*--unstable-net/,
   );
 });
+
+Deno.test("udp scripts: an address this machine does not have is one line with a hint", async () => {
+  // 203.0.113.0/24 is TEST-NET-3 (RFC 5737); binding to it fails locally, nothing is sent.
+  const out = await deno([
+    "run",
+    "--allow-net",
+    "examples/udp_server.ts",
+    "--host",
+    "203.0.113.77",
+    "--port",
+    "0",
+  ]);
+  assertEquals(out.code, 1);
+  assertEquals(lines(out.stderr), [
+    "udp_server: cannot bind UDP 203.0.113.77:0: address not available: this machine has no such address; use 127.0.0.1, ::1, 0.0.0.0 or :: (or one of this host's addresses)",
+  ]);
+});
