@@ -80,7 +80,7 @@ export async function handle(conn: Deno.Conn, peer: Deno.NetAddr, options: EchoO
   for (let data; (data = await reader.read(idleTimeoutMs)) !== null;) {
     log(`received "${printable(data)}"`);
     // sendall(): echo the chunk back, all of it.
-    await writeAll(conn, data);
+    await writeAll(conn, data, idleTimeoutMs); // a client that never reads is dropped too
     log(`sent "${printable(data)}"`);
   }
   // A read of 0 bytes (EOF): the client shut down its sending side. Now we close ours.

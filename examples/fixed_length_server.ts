@@ -74,7 +74,7 @@ export async function handle(
   }
   log(`The incoming sixteen-octet message says ${pyRepr(message)}`);
   // sendall(), then close: FIN, and anything extra the client sent is read and ignored.
-  await writeAll(conn, new TextEncoder().encode(REPLY));
+  await writeAll(conn, new TextEncoder().encode(REPLY), timeoutMs);
   await lingeringClose(conn);
   log("Reply sent, socket closed");
 }

@@ -51,28 +51,34 @@ import {
   pinnedResolver,
   systemPreference,
 } from "../lib/happy_eyeballs.ts";
-import { closeWrite, concat, TooLargeError, writeAll } from "../lib/stream.ts";
+import { closeWrite, concat, TooLargeError, withTimeout, writeAll } from "../lib/stream.ts";
 
 const USAGE =
   `usage: deno run --allow-net examples/happy_eyeballs_client.ts HOST [PORT=80] [options]
   --path PATH            the path to GET (default /)
   --delay MS             Connection Attempt Delay between attempts (default 250, at least 10)
-  --timeout MS           give up on the whole connect after this long (default 10000)
+  --timeout MS           give up on the whole connect, or on a silent read, after this (default 10000)
   --attempt-timeout MS   give up on one address after this long (default 5000)
   --sequential           one address at a time, like simpleclientname.py (for contrast)
   --resolve A[,A...]     use these addresses instead of looking HOST up (like curl --resolve)`;
 
 /** Sends a GET over `conn`; returns the reply and how many reads returned data. */
-export async function httpGet(conn: Deno.Conn, host: string, path: string, limit = 16 << 20) {
+export async function httpGet(
+  conn: Deno.Conn,
+  host: string,
+  path: string,
+  { timeoutMs = 10_000, limit = 16 << 20 } = {},
+) {
   // sendall() the request, then shutdown(SHUT_WR), as the UW document does: nothing more to say.
   const request = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
-  await writeAll(conn, new TextEncoder().encode(request));
+  await writeAll(conn, new TextEncoder().encode(request), timeoutMs);
   await closeWrite(conn);
-  // recv(16384) until the server closes. N counts reads that returned data, not the final EOF.
+  // recv(16384) until the server closes, each read with a timeout (a server that accepts and
+  // never answers would otherwise hang us). N counts reads that returned data, not the final EOF.
   const chunks: Uint8Array[] = [];
   const buf = new Uint8Array(16384);
   let total = 0;
-  for (let n; (n = await conn.read(buf)) !== null;) {
+  for (let n; (n = await withTimeout(conn.read(buf), timeoutMs)) !== null;) {
     if ((total += n) > limit) throw new TooLargeError(limit);
     chunks.push(buf.slice(0, n));
   }
@@ -127,6 +133,7 @@ if (import.meta.main) {
         won.conn,
         host.includes(":") ? `[${host}]` : host,
         cli.string("path")!,
+        { timeoutMs: options.timeoutMs },
       );
       console.log(text.trimEnd());
       console.log(`Data was received in ${reads} reads`);

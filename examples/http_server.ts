@@ -105,7 +105,7 @@ export async function handle(
   }
   // send() the whole response, then close. If request bytes may still be unread (a body, a
   // pipelined request), close gracefully: FIN first, then drain, so the kernel sends no reset.
-  await writeAll(conn, response(status, BODY[status], headOnly));
+  await writeAll(conn, response(status, BODY[status], headOnly), timeoutMs);
   if (linger) await lingeringClose(conn);
   log(`${hashAddr(peer)} ${what} -> ${status}`);
 }

@@ -74,8 +74,9 @@ export async function handle(
   for (let chunk; (chunk = await reader.read(idleTimeoutMs)) !== null;) {
     if (total === 0) head = chunk.slice(0, 800); // kept for the log line only
     total += chunk.length;
-    // sendall(): a write may take only part of the chunk; writeAll loops until all is sent.
-    await writeAll(conn, asciiUpper(chunk));
+    // sendall(): a write may take only part of the chunk; writeAll loops until all is sent. A
+    // client that sends but never reads would block it forever: it gets the idle timeout too.
+    await writeAll(conn, asciiUpper(chunk), idleTimeoutMs);
   }
   // read() returned EOF: the client half-closed or closed. close() follows in serveConnections.
   log(`Received from ${hashAddr(peer)}: ${printable(head, 200, total)}`);

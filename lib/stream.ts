@@ -55,6 +55,19 @@ export class ReadTimeoutError extends Deno.errors.TimedOut {
   }
 }
 
+/** The peer took none of our bytes for too long: it stopped reading (or its network did). */
+export class WriteTimeoutError extends Deno.errors.TimedOut {
+  /**
+   * Makes the error.
+   *
+   * @param ms how long the write waited
+   */
+  constructor(readonly ms: number) {
+    super(`the peer read nothing for ${ms / 1000} s`);
+    this.name = "WriteTimeoutError";
+  }
+}
+
 /** Something that reads like a `Deno.Conn`. */
 export interface Reader {
   /** Reads into `p`; resolves to the count, or `null` at EOF. */
@@ -68,13 +81,19 @@ export interface Writer {
 }
 
 /**
- * `sendall`: writes every byte of `data`, looping over partial writes.
+ * `sendall`: writes every byte of `data`, looping over partial writes. With `timeoutMs`, a write
+ * that makes no progress for that long throws {@link WriteTimeoutError}: a peer that sends but
+ * never reads fills both socket buffers, and without it the writer would wait forever (then
+ * close the connection, which ends the pending write).
  *
  * @param w the connection
  * @param data the bytes
+ * @param timeoutMs the longest one write may wait (default: no limit)
  */
-export async function writeAll(w: Writer, data: Uint8Array): Promise<void> {
-  for (let off = 0; off < data.length;) off += await w.write(data.subarray(off));
+export async function writeAll(w: Writer, data: Uint8Array, timeoutMs?: number): Promise<void> {
+  for (let off = 0; off < data.length;) {
+    off += await withTimeout(w.write(data.subarray(off)), timeoutMs, WriteTimeoutError);
+  }
 }
 
 /**
@@ -160,21 +179,26 @@ export interface ReadOptions {
 }
 
 /**
- * Races `p` against a timer: resolves as `p` does, or throws {@link ReadTimeoutError} after
- * `timeoutMs`. The timer is always cleared. A read that loses the race is still pending: close
+ * Races `p` against a timer: resolves as `p` does, or throws `error` ({@link ReadTimeoutError}
+ * unless told otherwise) after `timeoutMs`. The timer is always cleared. A read that loses the race is still pending: close
  * the connection (as the helpers below expect their callers to do after a timeout), or use
  * {@link TimedReader}, which continues it.
  *
  * @param p the operation
  * @param timeoutMs the limit (`undefined` or `Infinity`: none)
+ * @param error the error class to throw on timeout, made with the limit in ms
  * @returns what `p` resolves to
  */
-export async function withTimeout<T>(p: Promise<T>, timeoutMs?: number): Promise<T> {
+export async function withTimeout<T>(
+  p: Promise<T>,
+  timeoutMs?: number,
+  error: new (ms: number) => Error = ReadTimeoutError,
+): Promise<T> {
   if (timeoutMs === undefined || timeoutMs === Infinity) return await p;
   p.catch(() => {}); // if the timer wins, a later failure of p is not unhandled
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReadTimeoutError(timeoutMs)), timeoutMs);
+    timer = setTimeout(() => reject(new error(timeoutMs)), timeoutMs);
   });
   try {
     return await Promise.race([p, timeout]);

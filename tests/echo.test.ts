@@ -114,3 +114,27 @@ Deno.test("echo scripts: a refused connection asks whether the server is running
   assertEquals(none.code, 2);
   assertMatch(none.stderr, /^echo_client: no MESSAGE given\nusage: /);
 });
+
+Deno.test("echo: a client that never reads its echo is dropped, not waited for forever", async () => {
+  const listener = listenTcp("127.0.0.1", 0);
+  await withServer(
+    listener,
+    (l, o) => serve(l, { ...o, chunk: 65536, idleTimeoutMs: 200 }),
+    async (addr, log) => {
+      const hog = await Deno.connect({ port: addr.port });
+      const writing = (async () => {
+        for (let i = 0; i < 64; i++) await hog.write(new Uint8Array(1 << 20));
+      })().catch(() => {});
+      try {
+        const deadline = Date.now() + 5000;
+        while (!log.some((l) => l.endsWith("read nothing for 0.2 s")) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert(log.some((l) => l.endsWith("read nothing for 0.2 s")), log.slice(-3).join("\n"));
+      } finally {
+        hog.close();
+        await writing;
+      }
+    },
+  );
+});

@@ -314,3 +314,24 @@ Deno.test("happy eyeballs client: one line for an unknown host, a refusal, a mis
   const usage = await deno(["run", "--allow-net", "examples/happy_eyeballs_client.ts"]);
   assertEquals(usage.code, 2);
 });
+
+Deno.test("happy eyeballs client: a server that accepts and never answers is a timeout, not a hang", async () => {
+  const silent = listenTcp("127.0.0.1", 0); // the kernel completes handshakes; nobody reads
+  try {
+    const out = await deno([
+      "run",
+      "--allow-net",
+      "examples/happy_eyeballs_client.ts",
+      "127.0.0.1",
+      `${silent.addr.port}`,
+      "--timeout",
+      "300",
+    ]);
+    assertEquals(out.code, 1);
+    assertEquals(lines(out.stderr), [
+      "happy_eyeballs_client: timed out: the peer sent nothing for 0.3 s",
+    ]);
+  } finally {
+    silent.close();
+  }
+});

@@ -10,6 +10,7 @@ import {
   TimedReader,
   TooLargeError,
   writeAll,
+  WriteTimeoutError,
 } from "../lib/stream.ts";
 import { listenTcp } from "../lib/tcp.ts";
 import { sleep } from "./_util.ts";
@@ -165,4 +166,18 @@ Deno.test("lingeringClose: a zero limit or timeout closes at once (no spinning o
   } finally {
     close();
   }
+});
+
+Deno.test("writeAll: with a timeout, a write that makes no progress throws WriteTimeoutError", async () => {
+  const stalled = { write: () => new Promise<number>(() => {}) }; // a peer that never reads
+  await assertRejects(
+    () => writeAll(stalled, enc.encode("x"), 30),
+    WriteTimeoutError,
+    "the peer read nothing for 0.03 s",
+  );
+  const slow = {
+    write: (p: Uint8Array) =>
+      new Promise<number>((r) => setTimeout(() => r(Math.min(2, p.length)), 5)),
+  };
+  await writeAll(slow, enc.encode("progress resets the clock"), 30); // 13 writes of 5 ms each
 });

@@ -207,3 +207,26 @@ Deno.test("tcp scripts: nobody listening, a bad port, a port in use: one line ea
   assertEquals(bad.code, 2);
   assertMatch(bad.stderr, /^tcp_client: /);
 });
+
+Deno.test("tcp: a client that sends but never reads is dropped after the idle timeout", async () => {
+  const listener = bind("127.0.0.1", 0);
+  await withServer(
+    listener,
+    (l, o) => serve(l, { ...o, idleTimeoutMs: 200 }),
+    async (addr, log) => {
+      // 64 MiB written, nothing read: both socket buffers fill and the server's write stalls.
+      const hog = await Deno.connect({ port: addr.port });
+      const block = new Uint8Array(1 << 20);
+      const writing = (async () => {
+        for (let i = 0; i < 64; i++) await hog.write(block);
+      })().catch(() => {}); // ends when the server gives up and closes
+      try {
+        await until(() => log.some((l) => /read nothing for 0\.2 s$/.test(l)), () => `${log}`);
+        assertEquals(dec.decode(await uppercase(addr, enc.encode("next"))), "NEXT");
+      } finally {
+        hog.close();
+        await writing;
+      }
+    },
+  );
+});
