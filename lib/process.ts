@@ -145,14 +145,32 @@ export class Running {
     }
   }
 
-  /** Sends `signal` (default SIGTERM) and waits for the exit; returns all output. */
-  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Output> {
+  /**
+   * Sends `signal` (default SIGTERM) and waits for the exit; a process that has not exited after
+   * `graceMs` (a hung or spinning server ignores signals) is killed with SIGKILL.
+   *
+   * @param signal the signal to send first
+   * @param graceMs how long to wait before SIGKILL (default 5 s)
+   * @returns all output and the exit code
+   */
+  async stop(signal: Deno.Signal = "SIGTERM", graceMs = 5000): Promise<Output> {
     try {
       this.#child.kill(signal);
     } catch {
       // already exited
     }
-    return await this.wait();
+    const timer = setTimeout(() => {
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }, graceMs);
+    try {
+      return await this.wait();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Waits for the process to exit by itself. */
