@@ -39,8 +39,8 @@
  * default, which is exactly network byte order.
  */
 import { parseCli } from "../lib/cli.ts";
-import { DatagramReceiver, listenUdp } from "../lib/datagram.ts";
-import { requireUnstableNet, runMain } from "../lib/errors.ts";
+import { bindUdp, DatagramReceiver } from "../lib/datagram.ts";
+import { runMain } from "../lib/errors.ts";
 import { diagram, type Field, hex, pack, unpack } from "../lib/wire.ts";
 
 /** `htons`: a 16-bit number as the 2 bytes that go on the wire. */
@@ -137,8 +137,7 @@ if (import.meta.main) {
         }`,
       );
       // sendto() ourselves: the bytes cross a real socket and come back to be decoded.
-      requireUnstableNet();
-      const rx = new DatagramReceiver(listenUdp("127.0.0.1", 0));
+      const rx = new DatagramReceiver(bindUdp("127.0.0.1", 0));
       try {
         await rx.send(bytes, rx.addr);
         const got = await rx.next(2000);

@@ -28,7 +28,8 @@
  * - no cut at 1024 bytes: the original answered one `recv(1024)` and closed; this streams every
  *   chunk back until the client half-closes (`shutdown(SHUT_WR)`), so 10 MiB works;
  * - many clients at once (the original served one; `listen(1)` queued the rest), with a cap;
- * - a client that goes silent is dropped after `--idle-timeout` seconds instead of blocking;
+ * - a client that goes silent, or sends without ever reading, is dropped after `--idle-timeout`
+ *   seconds instead of pinning its connection forever;
  * - a reset, invalid UTF-8 or any other peer behaviour ends only that peer's exchange;
  * - loopback unless `--host`; Ctrl-C finishes exchanges in progress, then exits 0.
  */
