@@ -50,3 +50,23 @@ export async function until(
 export function upperReference(b: Uint8Array): Uint8Array {
   return b.map((x) => (x >= 0x61 && x <= 0x7a ? x - 32 : x));
 }
+
+/**
+ * A client that writes up to 64 MiB and never reads: both socket buffers fill and the server's
+ * writes stall. `close()` ends it (closing with unread data sends a reset).
+ */
+export async function neverReads(port: number): Promise<{ close(): Promise<void> }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const block = new Uint8Array(1 << 20);
+  const writing = (async () => {
+    for (let i = 0; i < 64; i++) await conn.write(block);
+  })().catch(() => {}); // ends when either side closes
+  return {
+    async close() {
+      try {
+        conn.close();
+      } catch { /* closed */ }
+      await writing;
+    },
+  };
+}

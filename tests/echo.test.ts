@@ -3,7 +3,7 @@ import { serve } from "../examples/echo_server.ts";
 import { client } from "../examples/echo_client.ts";
 import { deno, lines, startServer } from "../lib/process.ts";
 import { listenTcp } from "../lib/tcp.ts";
-import { withServer } from "./_util.ts";
+import { neverReads, until, withServer } from "./_util.ts";
 
 const FOUR_SCORE = "Four score and seven years ago our fathers did stuff";
 const quiet = () => {};
@@ -121,19 +121,14 @@ Deno.test("echo: a client that never reads its echo is dropped, not waited for f
     listener,
     (l, o) => serve(l, { ...o, chunk: 65536, idleTimeoutMs: 200 }),
     async (addr, log) => {
-      const hog = await Deno.connect({ port: addr.port });
-      const writing = (async () => {
-        for (let i = 0; i < 64; i++) await hog.write(new Uint8Array(1 << 20));
-      })().catch(() => {});
+      const hog = await neverReads(addr.port);
       try {
-        const deadline = Date.now() + 5000;
-        while (!log.some((l) => l.endsWith("read nothing for 0.2 s")) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        assert(log.some((l) => l.endsWith("read nothing for 0.2 s")), log.slice(-3).join("\n"));
+        await until(
+          () => log.some((l) => l.endsWith("read nothing for 0.2 s")),
+          () => `${log.slice(-3)}`,
+        );
       } finally {
-        hog.close();
-        await writing;
+        await hog.close();
       }
     },
   );

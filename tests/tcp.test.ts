@@ -3,7 +3,7 @@ import { bind, serve } from "../examples/tcp_server.ts";
 import { uppercase } from "../examples/tcp_client.ts";
 import { deno, lines, startServer } from "../lib/process.ts";
 import { readToEnd, writeAll } from "../lib/stream.ts";
-import { sleep, until, upperReference, withServer } from "./_util.ts";
+import { neverReads, sleep, until, upperReference, withServer } from "./_util.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -214,18 +214,12 @@ Deno.test("tcp: a client that sends but never reads is dropped after the idle ti
     listener,
     (l, o) => serve(l, { ...o, idleTimeoutMs: 200 }),
     async (addr, log) => {
-      // 64 MiB written, nothing read: both socket buffers fill and the server's write stalls.
-      const hog = await Deno.connect({ port: addr.port });
-      const block = new Uint8Array(1 << 20);
-      const writing = (async () => {
-        for (let i = 0; i < 64; i++) await hog.write(block);
-      })().catch(() => {}); // ends when the server gives up and closes
+      const hog = await neverReads(addr.port); // its 64 MiB fill both buffers; writes stall
       try {
         await until(() => log.some((l) => /read nothing for 0\.2 s$/.test(l)), () => `${log}`);
         assertEquals(dec.decode(await uppercase(addr, enc.encode("next"))), "NEXT");
       } finally {
-        hog.close();
-        await writing;
+        await hog.close();
       }
     },
   );
