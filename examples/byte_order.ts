@@ -1,17 +1,13 @@
 /**
- * @module Network byte order: multi-byte fields travel most significant byte first
- * (big-endian), whatever order the CPU keeps them in; and a binary message drawn and packed
- * the way RFCs specify them.
- *
- * Run it:
+ * @module Network byte order: multi-byte fields travel most significant byte first (big-endian),
+ * whatever order the CPU keeps them in; and a binary message packed and drawn as RFCs do.
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 examples/byte_order.ts
  * ```
  *
- * What it prints (the first line depends on the CPU; x86 and most ARM are little-endian):
- *
  * ```text
+ * $ deno run --allow-net=127.0.0.1 examples/byte_order.ts
  * This host is little-endian: 55555 (0xd903) sits in memory as 03 d9.
  * htons(55555) = d9 03 on the wire; ntohs(d9 03) = 55555
  * htonl(127.0.0.1) = 7f 00 00 01 on the wire; ntohl(7f 00 00 01) = 2130706433
@@ -31,17 +27,16 @@
  * Sent the 8 bytes to ourselves over UDP and decoded them: the same message.
  * ```
  *
- * Follows `002_b26497df760d23fc.txt` (CNP3 new edition, "Using sockets for inter-process
- * communication"): `htons(55555)` for the port of a `sockaddr_in6`, and the message of a 16-bit
- * field, eight 1-bit flags A..H, a 24-bit field and two 8-bit fields, 8 bytes. In C, `htons`
- * and `htonl` swap bytes on a little-endian CPU and do nothing on a big-endian one. JavaScript
- * never shows you memory's byte order unless you ask: `DataView` reads and writes big-endian by
- * default, which is exactly network byte order.
+ * Source: `002_b26497df760d23fc.txt`: `htons(55555)` for a `sockaddr_in6`'s port, and its message
+ * of a 16-bit field, flags A..H, a 24-bit field and two 8-bit fields. In C, `htons` swaps bytes
+ * on a little-endian CPU; `DataView` reads and writes big-endian unless told otherwise, which is
+ * exactly network byte order. (The first line depends on the CPU: x86 and most ARM are little.)
  */
+import { hex } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
-import { bindUdp, DatagramReceiver } from "../lib/datagram.ts";
-import { runMain } from "../lib/errors.ts";
-import { diagram, type Field, hex, pack, unpack } from "../lib/wire.ts";
+import { within } from "../lib/deadline.ts";
+import { diagram, type Field } from "../lib/diagram.ts";
+import { requireUnstableNet, runMain } from "../lib/errors.ts";
 
 /** `htons`: a 16-bit number as the 2 bytes that go on the wire. */
 export function htons(n: number): Uint8Array {
@@ -75,7 +70,7 @@ export interface Message {
 }
 const FLAGS = ["A", "B", "C", "D", "E", "F", "G", "H"] as const;
 
-/** Its layout, field by field, high-order bit first. */
+/** Its layout, for the diagram: field by field, high-order bit first. */
 export const LAYOUT: Field[] = [
   { name: "field16", bits: 16, label: "16-bit field" },
   ...FLAGS.map((f) => ({ name: f, bits: 1 })),
@@ -84,23 +79,41 @@ export const LAYOUT: Field[] = [
   { name: "byte2", bits: 8, label: "8-bit field" },
 ];
 
-/** Encodes a message to its 8 bytes (a RangeError names any field out of range). */
+function check(name: string, value: number, bits: number): number {
+  const max = 2 ** bits - 1;
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`${name} must be an integer from 0 to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+/** Encodes a message to its 8 bytes, every field most significant byte (and bit) first. */
 export function encode(m: Message): Uint8Array {
-  const flags = Object.fromEntries(FLAGS.map((f) => [f, m.flags[f] ? 1 : 0]));
-  return pack(LAYOUT, {
-    ...flags,
-    field16: m.field16,
-    field24: m.field24,
-    byte1: m.byte1,
-    byte2: m.byte2,
-  });
+  const bytes = new Uint8Array(8);
+  const view = new DataView(bytes.buffer);
+  view.setUint16(0, check("field16", m.field16, 16)); // bytes 0-1: htons(field16)
+  // Byte 2: flag A is the high-order bit (0x80), H the low-order one (0x01).
+  view.setUint8(2, FLAGS.reduce((b, f, i) => (m.flags[f] ? b | (0x80 >> i) : b), 0));
+  const f24 = check("field24", m.field24, 24); // bytes 3-5: no 24-bit type, so 16 + 8 bits
+  view.setUint16(3, f24 >>> 8);
+  view.setUint8(5, f24 & 0xff);
+  view.setUint8(6, check("byte1", m.byte1, 8));
+  view.setUint8(7, check("byte2", m.byte2, 8));
+  return bytes;
 }
 
 /** Decodes 8 bytes into a message. */
 export function decode(bytes: Uint8Array): Message {
-  const v = unpack(LAYOUT, bytes);
-  const flags = Object.fromEntries(FLAGS.map((f) => [f, v[f] === 1])) as Message["flags"];
-  return { field16: v.field16, flags, field24: v.field24, byte1: v.byte1, byte2: v.byte2 };
+  if (bytes.length !== 8) throw new RangeError(`the message must be 8 bytes, got ${bytes.length}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  const flags = Object.fromEntries(FLAGS.map((f, i) => [f, (bytes[2] & (0x80 >> i)) !== 0]));
+  return {
+    field16: view.getUint16(0),
+    flags: flags as Message["flags"],
+    field24: (view.getUint16(3) << 8) | view.getUint8(5),
+    byte1: view.getUint8(6),
+    byte2: view.getUint8(7),
+  };
 }
 
 if (import.meta.main) {
@@ -136,12 +149,14 @@ if (import.meta.main) {
           hex(bytes)
         }`,
       );
-      // sendto() ourselves: the bytes cross a real socket and come back to be decoded.
-      const rx = new DatagramReceiver(bindUdp("127.0.0.1", 0));
+      // socket(AF_INET, SOCK_DGRAM) + bind(), then sendto() ourselves and recvfrom(): the bytes
+      // cross a real socket and come back to be decoded.
+      requireUnstableNet();
+      const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
       try {
-        await rx.send(bytes, rx.addr);
-        const got = await rx.next(2000);
-        const same = got !== null && JSON.stringify(decode(got.data)) === JSON.stringify(msg);
+        await socket.send(bytes, socket.addr);
+        const [got] = await within(socket.receive(), 2000, "our own datagram did not come back");
+        const same = JSON.stringify(decode(got)) === JSON.stringify(msg);
         console.log(
           `Sent the 8 bytes to ourselves over UDP and decoded them: ${
             same ? "the same message." : "DIFFERENT!"
@@ -149,7 +164,7 @@ if (import.meta.main) {
         );
         return same ? 0 : 1;
       } finally {
-        rx.close();
+        socket.close();
       }
     },
   );

@@ -1,14 +1,10 @@
 /**
- * @module Echo client: send a message, half-close to say "that is all", and collect the echo
- * until the server closes.
- *
- * Run it (start examples/echo_server.ts first):
+ * @module Echo client: send a message, half-close to say "that is all", and collect the echo until
+ * the server closes.
  *
  * ```sh
- * deno run --allow-net examples/echo_client.ts [--host 127.0.0.1] [--port 10000] MESSAGE
+ * deno run --allow-net examples/echo_client.ts [--host 127.0.0.1] [--port 10000] [--timeout 10] MESSAGE
  * ```
- *
- * Try it, in two terminals:
  *
  * ```text
  * $ deno run --allow-net examples/echo_server.ts
@@ -27,33 +23,30 @@
  * Four score and seven years ago our fathers did stuff
  * ```
  *
- * The log lines go to stderr and the echo alone to stdout, as in the exercise's skeleton
- * (`log_buffer=sys.stderr`), so `... > echo.txt` captures exactly what came back.
- *
- * Follows the exercise in `001_e066542f0be65e1e.txt` (UW Python certificate): `client(msg)`
- * returns the echo as a string, which is what the exercise's tests call. Fixed here: the end of
- * the message is marked by `shutdown(SHUT_WR)`, never guessed from a short read (see
- * echo_server.ts for why that hangs at 16 and 32 bytes); a refused connection says "is the
- * server running?"; connect and reads time out.
+ * Source: the exercise of `001_e066542f0be65e1e.txt`; `client(msg)`, the log lines on stderr and
+ * the test messages are the course's companion skeleton. The end of the message is marked by
+ * `shutdown(SHUT_WR)`, never guessed from a short read (echo_server.ts says why that hangs). The
+ * document's line 574 is wrong: `shutdown` sends no 0-byte message; the peer's `recv` returns 0
+ * bytes once the FIN arrives. Also fixed: timeouts, and one line when nothing listens.
  */
-import { stripBrackets } from "../lib/address.ts";
+import { hostPort, stripBrackets } from "../lib/address.ts";
 import { printable } from "../lib/bytes.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
-import { runMain } from "../lib/errors.ts";
+import { within } from "../lib/deadline.ts";
+import { runMain, withContext } from "../lib/errors.ts";
 import { type Logger } from "../lib/log.ts";
-import { closeWrite, concat, TimedReader, TooLargeError, writeAll } from "../lib/stream.ts";
-import { connectTcp } from "../lib/tcp.ts";
-import { DEFAULT_HOST, DEFAULT_PORT } from "./echo_server.ts";
 
-const USAGE =
-  `usage: deno run --allow-net examples/echo_client.ts [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}] MESSAGE
-  --host, -H      the server's address (default ${DEFAULT_HOST})
-  --port, -p      the server's port (default ${DEFAULT_PORT})
-  --timeout SEC   limit for connecting and for each read (default 10)`;
+const USAGE = `usage: deno run --allow-net examples/echo_client.ts [options] MESSAGE
+  --host, -H      the server's address (default 127.0.0.1)
+  --port, -p      the server's port (default 10000)
+  --timeout SEC   limit for connecting and for each read or write (default 10)
+  MESSAGE         the words to send, as one message`;
 
 /** Options for {@link client}. */
 export interface ClientOptions {
+  /** The server's address (default 127.0.0.1). */
   host?: string;
+  /** The server's port (default 10000). */
   port?: number;
   /** Limit for connecting and for each read, in ms (default 10 s). */
   timeoutMs?: number;
@@ -67,29 +60,55 @@ export interface ClientOptions {
 
 /** Sends `msg` to the echo server and returns what comes back. */
 export async function client(msg: string, options: ClientOptions = {}): Promise<string> {
-  const { host = DEFAULT_HOST, port = DEFAULT_PORT, timeoutMs = 10_000, chunk = 16 } = options;
+  const { host = "127.0.0.1", port = 10000, timeoutMs = 10_000, chunk = 16 } = options;
   const { maxReply = 16 << 20, log = (line: string) => console.error(line) } = options;
   log(`connecting to ${host} port ${port}`);
-  const conn = await connectTcp(host, port, timeoutMs);
+  // socket() + connect(), within the timeout.
+  const conn = await within(
+    (signal) => Deno.connect({ hostname: host, port, signal }),
+    timeoutMs,
+    `no answer to the connection request in ${timeoutMs / 1000} s`,
+  ).catch((err) => {
+    throw withContext(`cannot connect to ${hostPort({ hostname: host, port })}`, err);
+  });
   try {
     log(`sending "${msg}"`);
-    // sendall() then shutdown(SHUT_WR): "this is the whole message". Reading runs meanwhile.
-    const sending = writeAll(conn, new TextEncoder().encode(msg)).then(() => closeWrite(conn));
-    const receiving = (async () => {
-      const reader = new TimedReader(conn, chunk);
-      const parts: Uint8Array[] = [];
-      let total = 0;
-      for (let data; (data = await reader.read(timeoutMs)) !== null;) {
-        log(`received "${printable(data)}"`);
-        if ((total += data.length) > maxReply) throw new TooLargeError(maxReply);
-        parts.push(data.slice()); // the reader reuses its buffer
+    // sendall(), then shutdown(SHUT_WR): "this is the whole message". Reading goes on meanwhile.
+    const message = new TextEncoder().encode(msg);
+    const sending = (async () => {
+      for (let off = 0; off < message.length;) {
+        off += await within(
+          conn.write(message.subarray(off)),
+          timeoutMs,
+          "the server read nothing",
+        );
       }
-      return concat(parts, total);
+      await conn.closeWrite();
     })();
-    const [reply] = await Promise.all([receiving, sending]);
-    return new TextDecoder().decode(reply);
+    sending.catch(() => {}); // its failure is thrown by `await sending` below
+    // recv(16) until EOF: the server closes once it has echoed everything.
+    const parts: Uint8Array[] = [];
+    const buf = new Uint8Array(chunk);
+    let total = 0;
+    for (
+      let n;
+      (n = await within(
+        conn.read(buf),
+        timeoutMs,
+        `the server sent nothing for ${timeoutMs / 1000} s`,
+      )) !== null;
+    ) {
+      log(`received "${printable(buf.subarray(0, n))}"`);
+      if ((total += n) > maxReply) throw new Error(`the echo is over ${maxReply} bytes`);
+      parts.push(buf.slice(0, n)); // a copy: the next read reuses the buffer
+    }
+    await sending;
+    const echo = new Uint8Array(total);
+    parts.reduce((off, part) => (echo.set(part, off), off + part.length), 0);
+    return new TextDecoder().decode(echo);
   } finally {
     log("closing socket");
+    // close()
     conn.close();
   }
 }
@@ -97,7 +116,7 @@ export async function client(msg: string, options: ClientOptions = {}): Promise<
 if (import.meta.main) {
   await runMain("echo_client", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: DEFAULT_HOST, port: `${DEFAULT_PORT}`, timeout: "10" },
+      strings: { host: "127.0.0.1", port: "10000", timeout: "10" },
       alias: { H: "host", p: "port" },
       maxPositionals: Infinity,
     });

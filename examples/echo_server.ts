@@ -1,14 +1,10 @@
 /**
- * @module Echo server: read a stream in small chunks and send each chunk straight back, until
- * the client says it is done sending.
- *
- * Run it (127.0.0.1:10000 is the exercise's address):
+ * @module Echo server: read a stream in 16-byte chunks and send each straight back, until the
+ * client says it is done sending (EOF).
  *
  * ```sh
  * deno run --allow-net examples/echo_server.ts [--host 127.0.0.1] [--port 10000] [--chunk 16]
  * ```
- *
- * Try it, in two terminals:
  *
  * ```text
  * $ deno run --allow-net examples/echo_server.ts
@@ -24,90 +20,139 @@
  * short message
  * ```
  *
- * Follows the exercise in `001_e066542f0be65e1e.txt` (UW Python certificate, "TCP/IP and
- * Sockets"): the same log lines and 16-byte reads, so you can watch a message arrive in pieces
- * (the 52-byte `Four score and seven years ago our fathers did stuff` arrives as 16+16+16+4).
- *
- * The end of a message. The exercise teaches "done when `recv` returns fewer than 16 bytes".
- * Send exactly 16 (or 32) bytes and that rule hangs: every read returns a full 16, so the server
- * waits for a short read that never comes, while the client waits for its echo. A stream has no
- * message boundaries; only an application-level length or the peer's `shutdown(SHUT_WR)` (read
- * sees EOF) marks the end. This server ends on EOF; echo_client.ts half-closes after sending.
- *
- * Also fixed: many clients at once (the skeleton served one), a silent client dropped after
- * `--idle-timeout`, and a peer's reset ending only its own exchange.
+ * Source: the exercise of `001_e066542f0be65e1e.txt` (one sentence, lines 584-585); the address,
+ * the 16-byte `recv` and the log lines are the course's companion skeleton. Fixed: its rule "done
+ * when `recv` returns fewer than 16 bytes" hangs when a message is exactly 16 or 32 bytes long;
+ * only a length or the peer's `shutdown(SHUT_WR)` marks the end, so this ends on EOF. Also many
+ * clients at once (capped), and a client that is silent or never reads is dropped.
  */
 import { hostPort, stripBrackets } from "../lib/address.ts";
 import { printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
-import { runMain } from "../lib/errors.ts";
+import { sleep, within } from "../lib/deadline.ts";
+import { closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
-import { serveConnections } from "../lib/server.ts";
 import { untilShutdown } from "../lib/signals.ts";
-import { TimedReader, writeAll } from "../lib/stream.ts";
-import { listenTcp } from "../lib/tcp.ts";
 
-/** The exercise's address. */
-export const DEFAULT_HOST = "127.0.0.1";
-/** The exercise's port. */
-export const DEFAULT_PORT = 10000;
+const USAGE = `usage: deno run --allow-net examples/echo_server.ts [options]
+  --host, -H           address to bind (default 127.0.0.1)
+  --port, -p           port to bind (0 lets the OS choose; default 10000)
+  --chunk N            bytes per read, as taught (default 16)
+  --idle-timeout SEC   drop a client that sends or reads nothing this long (default 30)
+  --max-connections N  clients served at once; more wait in the queue (default 512)`;
 
-const USAGE =
-  `usage: deno run --allow-net examples/echo_server.ts [--host ${DEFAULT_HOST}] [--port ${DEFAULT_PORT}]
-  --host, -H          address to bind (default ${DEFAULT_HOST})
-  --port, -p          port to bind (0 lets the OS choose; default ${DEFAULT_PORT})
-  --chunk N           bytes per read, as taught (default 16)
-  --idle-timeout SEC  drop a client silent this long (default 30)`;
-
-/** Options for {@link serve}. */
+/** Options for {@link serve} and {@link handle}. */
 export interface EchoOptions {
   /** Bytes per `recv()` (default 16, as in the exercise). */
   chunk?: number;
-  /** Drop a silent peer after this many ms (default 30 s). */
+  /** Drop a client that sends or reads nothing for this long, in ms (default 30 s). */
   idleTimeoutMs?: number;
+  /** Clients served at once (default 512). */
+  maxConnections?: number;
   /** Where the exercise's log lines go. */
   log?: Logger;
   /** Stops the server. */
   signal?: AbortSignal;
 }
 
-/** Echoes one connection, chunk by chunk, until EOF. */
-export async function handle(conn: Deno.Conn, peer: Deno.NetAddr, options: EchoOptions = {}) {
-  const { chunk: size = 16, idleTimeoutMs = 30_000, log = stdoutLogger } = options;
-  log(`connection - ${hostPort(peer)}`);
-  // recv(16): at most 16 bytes per read, so the chunking is visible in the log.
-  const reader = new TimedReader(conn, size);
-  for (let data; (data = await reader.read(idleTimeoutMs)) !== null;) {
-    log(`received "${printable(data)}"`);
-    // sendall(): echo the chunk back, all of it.
-    await writeAll(conn, data, idleTimeoutMs); // a client that never reads is dropped too
-    log(`sent "${printable(data)}"`);
+/** Opens the listening socket (port 0: the OS picks one). */
+export function bind(hostname = "127.0.0.1", port = 10000): Deno.TcpListener {
+  try {
+    // socket(AF_INET, SOCK_STREAM) + bind(('127.0.0.1', 10000)) + listen(), in one call.
+    return Deno.listen({ hostname, port });
+  } catch (err) {
+    throw withContext(`cannot listen on TCP ${hostPort({ hostname, port })}`, err);
   }
-  // A read of 0 bytes (EOF): the client shut down its sending side. Now we close ours.
+}
+
+/** Echoes one connection, chunk by chunk, until EOF. */
+export async function handle(conn: Deno.Conn, options: EchoOptions = {}): Promise<void> {
+  const { chunk = 16, idleTimeoutMs = 30_000, log = stdoutLogger } = options;
+  log(`connection - ${hostPort(conn.remoteAddr as Deno.NetAddr)}`);
+  const buf = new Uint8Array(chunk);
+  while (true) {
+    // recv(16): at most 16 bytes per read, so the log shows a message arrive in pieces.
+    const n = await within(
+      conn.read(buf),
+      idleTimeoutMs,
+      `the peer sent nothing for ${idleTimeoutMs / 1000} s`,
+    );
+    // EOF (recv returned b''): the client shut down its sending side. Nothing else ends it.
+    if (n === null) break;
+    log(`received "${printable(buf.subarray(0, n))}"`);
+    // sendall(): echo all of the chunk, looping over partial writes.
+    for (let off = 0; off < n;) {
+      off += await within(
+        conn.write(buf.subarray(off, n)),
+        idleTimeoutMs,
+        `the peer read nothing for ${idleTimeoutMs / 1000} s`,
+      );
+    }
+    log(`sent "${printable(buf.subarray(0, n))}"`);
+  }
   log("echo complete, client connection closed");
 }
 
-/** Serves until `options.signal` aborts. */
+/** Accepts clients until `options.signal` aborts, each in its own task; then closes all. */
 export async function serve(listener: Deno.Listener, options: EchoOptions = {}): Promise<void> {
-  const log = options.log ?? stdoutLogger;
+  const { signal, maxConnections = 512, log = stdoutLogger } = options;
+  const clients = new Map<Deno.Conn, Promise<void>>();
+  // A pending accept() ends only when the listener closes: Ctrl-C closes it.
+  const stopped = new Promise<void>((resolve) =>
+    signal?.addEventListener("abort", () => resolve(closeQuietly(listener)), { once: true })
+  );
   log("waiting for a connection");
-  await serveConnections(listener, async (conn, peer) => {
-    await handle(conn, peer, options);
-    log("waiting for a connection");
-  }, options);
+  while (!signal?.aborted) {
+    // At the cap, accept nobody until a client leaves: newcomers wait in the listen() queue.
+    if (clients.size >= maxConnections) {
+      await Promise.race([stopped, ...clients.values()]);
+      continue;
+    }
+    let conn: Deno.Conn;
+    try {
+      // accept(): a new socket for the next client in the queue.
+      conn = await listener.accept();
+    } catch (err) {
+      if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
+      log(`accept failed: ${explain(err)}`);
+      await sleep(100);
+      continue;
+    }
+    // One task per client (the skeleton served one at a time); a failure ends only its own.
+    const client = handle(conn, options)
+      .catch((err) => {
+        if (!signal?.aborted) log(`${hostPort(conn.remoteAddr as Deno.NetAddr)}: ${explain(err)}`);
+      })
+      // close() the client's socket, then wait for the next, as the skeleton says.
+      .finally(() => (closeQuietly(conn), clients.delete(conn), log("waiting for a connection")));
+    clients.set(conn, client);
+  }
+  // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
+  closeQuietly(listener);
+  await within(Promise.all(clients.values()), 2000, "").catch(() => {});
+  for (const conn of clients.keys()) closeQuietly(conn);
+  await Promise.all(clients.values());
 }
 
 if (import.meta.main) {
   await runMain("echo_server", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: DEFAULT_HOST, port: `${DEFAULT_PORT}`, chunk: "16", "idle-timeout": "30" },
+      strings: {
+        host: "127.0.0.1",
+        port: "10000",
+        chunk: "16",
+        "idle-timeout": "30",
+        "max-connections": "512",
+      },
       alias: { H: "host", p: "port" },
     });
     const chunk = Math.floor(cli.number("chunk", 1, 1 << 20));
     const idleTimeoutMs = cli.number("idle-timeout", 0.001, 86400) * 1000;
-    // socket(), bind() and listen() in one call.
-    const listener = listenTcp(stripBrackets(cli.string("host")!), cli.port());
+    const maxConnections = cli.number("max-connections", 1, 100_000);
+    const listener = bind(stripBrackets(cli.string("host")!), cli.port());
     console.log(`making a server on ${hostPort(listener.addr)}`);
-    await untilShutdown((signal) => serve(listener, { chunk, idleTimeoutMs, signal }));
+    await untilShutdown((signal) =>
+      serve(listener, { chunk, idleTimeoutMs, maxConnections, signal })
+    );
   });
 }

@@ -1,14 +1,10 @@
 /**
- * @module Fixed-length messages over TCP: the server reads exactly 16 bytes, because a stream
- * has no message boundaries and both sides agreed on the length.
- *
- * Run it (1060 is the port of the slides and of Rhodes & Goerzen's book):
+ * @module Fixed-length messages over TCP: the server reads exactly 16 bytes, because a stream has
+ * no message boundaries and both sides agreed on the length.
  *
  * ```sh
  * deno run --allow-net examples/fixed_length_server.ts [--host 127.0.0.1] [--port 1060] [--timeout 10]
  * ```
- *
- * Try it, in two terminals:
  *
  * ```text
  * $ deno run --allow-net examples/fixed_length_server.ts
@@ -20,83 +16,136 @@
  * The server said 'Hello World!'
  * ```
  *
- * Why framing: TCP delivers a byte stream. Sixteen bytes written at once may arrive as 10 + 6,
- * and two messages written one after the other may arrive glued together. The documents show
- * two ways to know where a message ends: agree on its length (here: 16 bytes, read with
- * `recv_all`, {@link readExactly} in lib/stream.ts), or let the sender `shutdown(SHUT_WR)` and
- * read until EOF (tcp_server.ts, echo_server.ts).
- *
- * Follows `004_6f4c6afd96850594.txt` (lecture slides "SOCKET", after Rhodes & Goerzen): same
- * port, same 16-byte read, same reply `Hello World!` and log lines. Fixed here:
- * - a client that sends fewer than 16 bytes and closes is logged and the server carries on (the
- *   book's `recv_all` raised `EOFError` and the server died);
- * - a client that says nothing is dropped after `--timeout` seconds instead of blocking everyone;
- * - one that sends more gets its 16 read, the reply, and a clean close (not a reset);
- * - many clients at once; loopback unless `--host`; Ctrl-C exits 0.
+ * Source: `004_6f4c6afd96850594.txt`, the slides' server (port 1060, `recv_all(sock_cli, 16)`,
+ * `Hello World!`, the two log lines); `Hi there, server` is Rhodes & Goerzen's book's client.
+ * Fixed: a client that closes before 16 bytes made `recv_all` raise `EOFError` and killed the
+ * server, here it is logged and the server goes on; a silent client is dropped after `--timeout`;
+ * extra bytes do not turn the close into a reset; many clients at once; Ctrl-C exits 0.
  */
 import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
 import { pyRepr } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
-import { runMain } from "../lib/errors.ts";
+import { sleep, within } from "../lib/deadline.ts";
+import { closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
-import { serveConnections } from "../lib/server.ts";
 import { untilShutdown } from "../lib/signals.ts";
-import { IncompleteReadError, lingeringClose, readExactly, writeAll } from "../lib/stream.ts";
-import { listenTcp } from "../lib/tcp.ts";
 
-/** The slides' port. */
-export const DEFAULT_PORT = 1060;
 /** The agreed message length. */
 export const MESSAGE_LENGTH = 16;
-/** The slides' reply. */
-export const REPLY = "Hello World!";
 
-const USAGE =
-  `usage: deno run --allow-net examples/fixed_length_server.ts [--host 127.0.0.1] [--port ${DEFAULT_PORT}]
-  --host, -H      address to bind (default 127.0.0.1)
-  --port, -p      port to bind (0 lets the OS choose; default ${DEFAULT_PORT})
-  --timeout SEC   drop a client that has not sent its 16 bytes in this time (default 10)`;
+const USAGE = `usage: deno run --allow-net examples/fixed_length_server.ts [options]
+  --host, -H           address to bind (default 127.0.0.1)
+  --port, -p           port to bind (0 lets the OS choose; default 1060)
+  --timeout SEC        drop a client that has not sent its 16 bytes in this time (default 10)
+  --max-connections N  clients served at once; more wait in the queue (default 512)`;
 
-/** One client: read exactly 16 bytes, reply, close. */
-export async function handle(
-  conn: Deno.Conn,
-  peer: Deno.NetAddr,
-  { timeoutMs = 10_000, log = stdoutLogger }: { timeoutMs?: number; log?: Logger } = {},
-): Promise<void> {
-  let message: Uint8Array;
-  try {
-    // recv_all(sock, 16): loop over recv() until 16 bytes arrived, however they were split.
-    message = await readExactly(conn, MESSAGE_LENGTH, { timeoutMs });
-  } catch (err) {
-    if (!(err instanceof IncompleteReadError)) throw err; // timeouts and resets: logged by caller
-    log(`${hashAddr(peer)} closed after ${err.received} of 16 bytes: ${pyRepr(err.partial)}`);
-    return;
-  }
-  log(`The incoming sixteen-octet message says ${pyRepr(message)}`);
-  // sendall(), then close: FIN, and anything extra the client sent is read and ignored.
-  await writeAll(conn, new TextEncoder().encode(REPLY), timeoutMs);
-  await lingeringClose(conn);
-  log("Reply sent, socket closed");
+/** Options for {@link serve} and {@link handle}. */
+export interface FixedOptions {
+  /** The time a client has to send its 16 bytes and read the reply, in ms (default 10 s). */
+  timeoutMs?: number;
+  /** Clients served at once (default 512). */
+  maxConnections?: number;
+  /** Where the log lines go. */
+  log?: Logger;
+  /** Stops the server. */
+  signal?: AbortSignal;
 }
 
-/** Serves until `signal` aborts. */
-export function serve(
-  listener: Deno.Listener,
-  options: { timeoutMs?: number; log?: Logger; signal?: AbortSignal } = {},
-): Promise<void> {
-  return serveConnections(listener, (conn, peer) => handle(conn, peer, options), options);
+/** Opens the listening socket (port 0: the OS picks one). */
+export function bind(hostname = "127.0.0.1", port = 1060): Deno.TcpListener {
+  try {
+    // socket(), bind((HOST, 1060)) and listen() in one call. The slides' listen(5) queues 5;
+    // Deno's backlog defaults to 511 (`ss -ltn` shows it).
+    return Deno.listen({ hostname, port });
+  } catch (err) {
+    throw withContext(`cannot listen on TCP ${hostPort({ hostname, port })}`, err);
+  }
+}
+
+/** One client: read exactly 16 bytes, reply, close. */
+export async function handle(conn: Deno.Conn, options: FixedOptions = {}): Promise<void> {
+  const { timeoutMs = 10_000, log = stdoutLogger } = options;
+  const end = performance.now() + timeoutMs; // one deadline for the whole exchange
+  const late = `the peer did not finish in ${timeoutMs / 1000} s`;
+  // recv_all(sock, 16): recv() the bytes still missing until all 16 are in, however they were
+  // split. A read of 0 bytes (null) before that means the client closed early.
+  const message = new Uint8Array(MESSAGE_LENGTH);
+  for (let got = 0; got < MESSAGE_LENGTH;) {
+    const n = await within(conn.read(message.subarray(got)), end - performance.now(), late);
+    if (n === null) {
+      const peer = hashAddr(conn.remoteAddr as Deno.NetAddr);
+      return log(`${peer} closed after ${got} of 16 bytes: ${pyRepr(message.subarray(0, got))}`);
+    }
+    got += n;
+  }
+  log(`The incoming sixteen-octet message says ${pyRepr(message)}`);
+  // sendall()
+  const reply = new TextEncoder().encode("Hello World!");
+  for (let off = 0; off < reply.length;) {
+    off += await within(conn.write(reply.subarray(off)), end - performance.now(), late);
+  }
+  // shutdown(SHUT_WR) sends our FIN. Then read and drop whatever the client still sends: a
+  // close() with unread bytes makes the kernel send a reset, which can destroy the reply.
+  await conn.closeWrite().catch(() => {}); // the client may be gone already
+  const sink = new Uint8Array(4096);
+  for (let seen = 0; seen < 65536;) {
+    const n = await within(conn.read(sink), 1000, "").catch(() => null);
+    if (!n) break; // EOF, a timeout, a reset, or 0 bytes: we are closing anyway
+    seen += n;
+  }
+  log("Reply sent, socket closed"); // close() follows in serve()
+}
+
+/** Accepts clients until `options.signal` aborts, each in its own task; then closes all. */
+export async function serve(listener: Deno.Listener, options: FixedOptions = {}): Promise<void> {
+  const { signal, maxConnections = 512, log = stdoutLogger } = options;
+  const clients = new Map<Deno.Conn, Promise<void>>();
+  // A pending accept() ends only when the listener closes: Ctrl-C closes it.
+  const stopped = new Promise<void>((resolve) =>
+    signal?.addEventListener("abort", () => resolve(closeQuietly(listener)), { once: true })
+  );
+  while (!signal?.aborted) {
+    // At the cap, accept nobody until a client leaves: newcomers wait in the listen() queue.
+    if (clients.size >= maxConnections) {
+      await Promise.race([stopped, ...clients.values()]);
+      continue;
+    }
+    let conn: Deno.Conn;
+    try {
+      // accept(): sock_cli, addr = sock.accept()
+      conn = await listener.accept();
+    } catch (err) {
+      if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
+      log(`accept failed: ${explain(err)}`);
+      await sleep(100);
+      continue;
+    }
+    // One task per client; the slides served one at a time, so one silent client blocked all.
+    const client = handle(conn, options)
+      .catch((err) => {
+        if (!signal?.aborted) log(`${hashAddr(conn.remoteAddr as Deno.NetAddr)}: ${explain(err)}`);
+      })
+      // sock_cli.close()
+      .finally(() => (closeQuietly(conn), clients.delete(conn)));
+    clients.set(conn, client);
+  }
+  // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
+  closeQuietly(listener);
+  await within(Promise.all(clients.values()), 2000, "").catch(() => {});
+  for (const conn of clients.keys()) closeQuietly(conn);
+  await Promise.all(clients.values());
 }
 
 if (import.meta.main) {
   await runMain("fixed_length_server", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: `${DEFAULT_PORT}`, timeout: "10" },
+      strings: { host: "127.0.0.1", port: "1060", timeout: "10", "max-connections": "512" },
       alias: { H: "host", p: "port" },
     });
     const timeoutMs = cli.number("timeout", 0.001, 3600) * 1000;
-    // socket(), bind(), listen(5): Deno.listen does the three.
-    const listener = listenTcp(stripBrackets(cli.string("host")!), cli.port());
+    const maxConnections = cli.number("max-connections", 1, 100_000);
+    const listener = bind(stripBrackets(cli.string("host")!), cli.port());
     console.log(`Listening at ${hostPort(listener.addr)} (Ctrl+C to quit)`);
-    await untilShutdown((signal) => serve(listener, { timeoutMs, signal }));
+    await untilShutdown((signal) => serve(listener, { timeoutMs, maxConnections, signal }));
   });
 }

@@ -1,20 +1,15 @@
 /**
- * @module A web server on the bare socket API: read an HTTP request from a TCP connection,
+ * @module A web server on the bare socket API: read an HTTP request head from a TCP connection,
  * answer 404 to GET and HEAD and 501 to any other method, close.
- *
- * Run it:
  *
  * ```sh
  * deno run --allow-net examples/http_server.ts [--host 127.0.0.1] [--port 8080] [--timeout 10]
  * ```
  *
- * Try it, in two terminals (or with a browser at http://127.0.0.1:8080/):
- *
  * ```text
  * $ deno run --allow-net examples/http_server.ts
  * Listening on http://127.0.0.1:8080/ (Ctrl+C to quit)
  * 127.0.0.1#53320 GET /index.html -> 404
- * 127.0.0.1#53322 POST / -> 501
  *
  * $ curl -i http://127.0.0.1:8080/index.html
  * HTTP/1.1 404 Not Found
@@ -27,112 +22,257 @@
  * Not Found: this server has no pages at all.
  * ```
  *
- * Follows `000_860ab8cd1e472fb1.txt` (Bonaventure, CNP3), simplehttpserver.py: the same lesson
- * (HTTP is bytes on a TCP connection: a request line, headers, an empty line) and the same
- * answers (404 for GET, 501 otherwise, `Server: Dummy-HTTP-Server`, then close). The document
- * calls its server "far from production quality"; fixed here:
- * - a client that closed before sending a newline made the original spin at full CPU forever;
- *   here EOF ends that exchange (and every read has a deadline: a silent client gets 408);
- * - one connection at a time became many at once, with a cap; a slow client blocks no one;
- * - the head is read up to its empty line with an 8 KiB limit (431 beyond), and the request line
- *   is parsed strictly (400 if malformed): `GETX` and `get` are other methods (501), not GET;
- * - HEAD gets the GET answer without a body: RFC 9110 requires general-purpose servers to
- *   support GET and HEAD, where the original answered 501;
- * - `Date` in IMF-fixdate (GMT), plus `Content-Type`, `Content-Length` and `Connection: close`;
- *   the request target is never echoed into the response;
- * - the response is written whole, then the connection is closed gracefully (FIN, not RST).
+ * Source: `000_860ab8cd1e472fb1.txt`, simplehttpserver.py (404 for GET, 501 otherwise, `Server:
+ * Dummy-HTTP-Server`, close). Fixed: a client that closed before a newline made it spin at full
+ * CPU; a client that sends nothing is closed after `--timeout` without a response, a partial head
+ * gets 408; many clients at once, capped; 8 KiB head limit (431); a strict request line (400;
+ * `GETX` and `get` are not GET but 501); HEAD answered like GET (RFC 9110); `Date` in GMT,
+ * `Content-Length`; the request is never echoed; FIN, not a reset, after the response.
  */
 import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
 import { printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
-import { runMain } from "../lib/errors.ts";
-import { parseHead, readHead, response } from "../lib/http.ts";
+import { sleep, TimeoutError, within } from "../lib/deadline.ts";
+import { closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
-import { serveConnections } from "../lib/server.ts";
 import { untilShutdown } from "../lib/signals.ts";
-import { lingeringClose, writeAll } from "../lib/stream.ts";
-import { listenTcp } from "../lib/tcp.ts";
 
-/** The original's port. */
-export const DEFAULT_PORT = 8080;
 /** The most bytes a request head may have. */
 export const HEAD_LIMIT = 8 * 1024;
 
-const BODY: Record<number, string> = {
-  400: "Bad Request: the request line or a header field is malformed.\n",
-  404: "Not Found: this server has no pages at all.\n",
-  408: "Request Timeout: the request did not arrive in time.\n",
-  431: "Request Header Fields Too Large: the request head is over 8 KiB.\n",
-  501: "Not Implemented: this server only knows GET and HEAD.\n",
-  505: "HTTP Version Not Supported: this server speaks HTTP/1.x.\n",
+const USAGE = `usage: deno run --allow-net examples/http_server.ts [options]
+  --host, -H           address to bind (0.0.0.0 or :: for every interface; default 127.0.0.1)
+  --port, -p           port to bind (0 lets the OS choose; default 8080)
+  --timeout SEC        time a client has to send its request head (default 10)
+  --max-connections N  clients served at once; more wait in the queue (default 512)`;
+
+/** The reason phrase (RFC 9110 section 15) and the body of every status this server sends. */
+const STATUS: Record<number, [string, string]> = {
+  400: ["Bad Request", "the request line or a header field is malformed."],
+  404: ["Not Found", "this server has no pages at all."],
+  408: ["Request Timeout", "the request did not arrive in time."],
+  431: ["Request Header Fields Too Large", "the request head is over 8 KiB."],
+  501: ["Not Implemented", "this server only knows GET and HEAD."],
+  505: ["HTTP Version Not Supported", "this server speaks HTTP/1.x."],
 };
 
-const USAGE =
-  `usage: deno run --allow-net examples/http_server.ts [--host 127.0.0.1] [--port ${DEFAULT_PORT}]
-  --host, -H          address to bind (0.0.0.0 or :: for every interface; default 127.0.0.1)
-  --port, -p          port to bind (0 lets the OS choose; default ${DEFAULT_PORT})
-  --timeout SEC       time a client has to send its request head (default 10)
-  --max-connections N clients served at once; more wait in the queue (default 512)`;
+/** Options for {@link serve} and {@link handle}. */
+export interface HttpOptions {
+  /** The time a client has to send its request head, in ms (default 10 s). */
+  timeoutMs?: number;
+  /** Clients served at once (default 512). */
+  maxConnections?: number;
+  /** Where the one line per request goes. */
+  log?: Logger;
+  /** Stops the server. */
+  signal?: AbortSignal;
+}
+
+/** A parsed request line, or the status to answer and why. */
+export type RequestLine = { method: string; target: string; version: string } | {
+  status: number;
+  reason: string;
+};
+
+// token = 1*tchar (RFC 9110 5.6.2); request-target: visible ASCII, no spaces (RFC 9112 3.2).
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** `method SP request-target SP HTTP-version`, strictly (RFC 9112 section 3). */
+export function parseRequestLine(line: string): RequestLine {
+  const [method, target, version, ...more] = line.split(" ");
+  if (version === undefined || more.length > 0) {
+    return { status: 400, reason: "the request line is not METHOD SP TARGET SP VERSION" };
+  }
+  if (!TOKEN.test(method)) return { status: 400, reason: "the method is not a token" };
+  if (!/^[\x21-\x7e]+$/.test(target)) {
+    return { status: 400, reason: "the target is not visible ASCII" };
+  }
+  const v = /^HTTP\/(\d)\.\d$/.exec(version);
+  if (!v) return { status: 400, reason: "the version is not HTTP/x.y" };
+  if (v[1] !== "1") return { status: 505, reason: `${version} is not spoken here` };
+  return { method, target, version };
+}
+
+/**
+ * The request line and header fields (names lower-cased), or the 400 RFC 9112 asks for: space
+ * before a colon, obsolete line folding, an HTTP/1.1 request without exactly one Host.
+ */
+export function parseHead(head: Uint8Array): RequestLine & { headers?: [string, string][] } {
+  const [first, ...fields] = new TextDecoder("latin1").decode(head).split(/\r?\n/);
+  const line = parseRequestLine(first);
+  if ("status" in line) return line;
+  const headers: [string, string][] = [];
+  for (const field of fields) {
+    const colon = field.indexOf(":");
+    if (colon <= 0 || !TOKEN.test(field.slice(0, colon))) {
+      return {
+        status: 400,
+        reason: /^[ \t]/.test(field) ? "obsolete line folding" : "a bad field",
+      };
+    }
+    headers.push([field.slice(0, colon).toLowerCase(), field.slice(colon + 1).trim()]);
+  }
+  const hosts = headers.filter(([name]) => name === "host").length;
+  if (line.version === "HTTP/1.1" && hosts !== 1) {
+    return { status: 400, reason: `HTTP/1.1 needs exactly one Host field (got ${hosts})` };
+  }
+  return { ...line, headers };
+}
+
+/** The `Date` format, IMF-fixdate (RFC 9110 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`. */
+export const imfDate = (date: Date): string => date.toUTCString();
+
+const responses = new Map<string, Uint8Array>();
+let responsesSecond = 0;
+
+/** A whole response (no body for HEAD), built once per status and second, then reused. */
+export function response(status: number, headOnly = false): Uint8Array {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== responsesSecond) (responses.clear(), responsesSecond = second);
+  const key = `${status}${headOnly}`;
+  let bytes = responses.get(key);
+  if (bytes === undefined) {
+    const [reason, text] = STATUS[status];
+    const body = `${reason}: ${text}\n`;
+    const head = `HTTP/1.1 ${status} ${reason}\r\nDate: ${imfDate(new Date(second * 1000))}\r\n` +
+      `Server: Dummy-HTTP-Server\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`;
+    bytes = new TextEncoder().encode(headOnly ? head : head + body);
+    responses.set(key, bytes);
+  }
+  return bytes;
+}
 
 /** One connection: read the head, answer, close. */
-export async function handle(
-  conn: Deno.Conn,
-  peer: Deno.NetAddr,
-  { timeoutMs = 10_000, log = stdoutLogger }: { timeoutMs?: number; log?: Logger } = {},
-): Promise<void> {
-  // recv() until the empty line that ends the head, within 8 KiB and the deadline.
-  const got = await readHead(conn, HEAD_LIMIT, timeoutMs);
-  let status: number, what: string, headOnly = false, linger = true;
-  if (got.kind === "eof" || (got.kind === "timeout" && got.received === 0)) {
-    // EOF before a full line: the original spun here forever. Nothing to answer; just close.
-    return log(`${hashAddr(peer)} closed or idle before sending a request`);
-  } else if (got.kind !== "head") {
-    [status, what] = got.kind === "timeout"
-      ? [408, "(head unfinished)"]
-      : [431, "(head too large)"];
-  } else {
-    const req = parseHead(got.head);
-    if ("reason" in req) [status, what] = [req.status, `(${req.reason})`];
+export async function handle(conn: Deno.Conn, options: HttpOptions = {}): Promise<void> {
+  const { timeoutMs = 10_000, log = stdoutLogger } = options;
+  const peer = hashAddr(conn.remoteAddr as Deno.NetAddr);
+  const end = performance.now() + timeoutMs; // one deadline for the whole head
+  const late = `no request head in ${timeoutMs / 1000} s`;
+  // recv() until the empty line that ends the head, into one buffer of at most 8 KiB.
+  const buf = new Uint8Array(HEAD_LIMIT + 4);
+  let len = 0, headEnd = -1, status = 0, what = "";
+  while (headEnd < 0 && status === 0) {
+    if (len === buf.length) [status, what] = [431, "(head too large)"];
+    else {
+      const n = await within(conn.read(buf.subarray(len)), end - performance.now(), late)
+        .catch((err) => (err instanceof TimeoutError ? -1 : Promise.reject(err)));
+      // EOF (the original spun here forever), or silence before a single byte: just close.
+      if (n === null || (n === -1 && len === 0)) {
+        return log(`${peer} closed or idle before sending a request`);
+      }
+      if (n === -1) [status, what] = [408, "(head unfinished)"];
+      else {
+        const from = Math.max(0, len - 3); // the empty line may straddle two reads
+        len += n;
+        headEnd = endOfHead(buf.subarray(0, len), from);
+        if (headEnd > HEAD_LIMIT) [status, what] = [431, "(head too large)"];
+      }
+    }
+  }
+  let headOnly = false, pending = len > 0; // request bytes we may not have read
+  if (status === 0) {
+    const req = parseHead(buf.subarray(0, headEnd));
+    if ("status" in req) [status, what] = [req.status, `(${req.reason})`];
     else {
       // GET and HEAD: 404, there are no pages; any other method: 501, as in the original.
       headOnly = req.method === "HEAD";
       status = req.method === "GET" || headOnly ? 404 : 501;
-      // Nothing read past the head and no body announced: close at once, no lingering needed.
-      linger = got.extra > 0 ||
-        req.headers.some(([n]) => n === "content-length" || n === "transfer-encoding");
       what = `${req.method} ${printable(new TextEncoder().encode(req.target), 100)}`;
+      // Nothing read past the head and no body announced: close at once, no draining needed.
+      pending = buf.subarray(headEnd, len).some((b) => b !== 0x0d && b !== 0x0a) ||
+        req.headers!.some(([n]) => n === "content-length" || n === "transfer-encoding");
     }
   }
-  // send() the whole response, then close. If request bytes may still be unread (a body, a
-  // pipelined request), close gracefully: FIN first, then drain, so the kernel sends no reset.
-  await writeAll(conn, response(status, BODY[status], headOnly), timeoutMs);
-  if (linger) await lingeringClose(conn);
-  log(`${hashAddr(peer)} ${what} -> ${status}`);
+  // send() the whole response, looping over partial writes; a client that reads nothing is
+  // given up on after the timeout.
+  const bytes = response(status, headOnly);
+  const stuck = `the peer read nothing for ${timeoutMs / 1000} s`;
+  for (let off = 0; off < bytes.length;) {
+    off += await within(conn.write(bytes.subarray(off)), timeoutMs, stuck);
+  }
+  if (pending) {
+    // shutdown(SHUT_WR), then drop what the client still sends before close(): closing with
+    // unread bytes makes the kernel send a reset, which can destroy the response in flight.
+    await conn.closeWrite().catch(() => {});
+    const sink = new Uint8Array(16 * 1024);
+    for (
+      let seen = 0, n;
+      seen < 65536 && (n = await within(conn.read(sink), 1000, "").catch(() => 0));
+    ) {
+      seen += n;
+    }
+  }
+  log(`${peer} ${what} -> ${status}`);
 }
 
-/** Serves until `signal` aborts: each connection gets its own {@link handle} task. */
-export function serve(
-  listener: Deno.Listener,
-  options: { timeoutMs?: number; log?: Logger; signal?: AbortSignal; maxConnections?: number } = {},
-): Promise<void> {
-  return serveConnections(listener, (conn, peer) => handle(conn, peer, options), options);
+/** Where the empty line after the head starts (`\r\n\r\n` or a bare `\n\n`), or -1. */
+function endOfHead(buf: Uint8Array, from: number): number {
+  for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
+    const next = buf[i + 1] === 0x0d ? i + 2 : i + 1;
+    if (buf[next] === 0x0a) return i > 0 && buf[i - 1] === 0x0d ? i - 1 : i;
+  }
+  return -1;
+}
+
+/** Opens the listening socket (port 0: the OS picks one). */
+export function bind(hostname = "127.0.0.1", port = 8080): Deno.TcpListener {
+  try {
+    // socket(AF_INET6 or AF_INET, SOCK_STREAM) + bind() + listen(), in one call.
+    return Deno.listen({ hostname, port });
+  } catch (err) {
+    throw withContext(`cannot listen on TCP ${hostPort({ hostname, port })}`, err);
+  }
+}
+
+/** Accepts clients until `options.signal` aborts, each in its own task; then closes all. */
+export async function serve(listener: Deno.Listener, options: HttpOptions = {}): Promise<void> {
+  const { signal, maxConnections = 512, log = stdoutLogger } = options;
+  const clients = new Map<Deno.Conn, Promise<void>>();
+  // A pending accept() ends only when the listener closes: Ctrl-C closes it.
+  const stopped = new Promise<void>((resolve) =>
+    signal?.addEventListener("abort", () => resolve(closeQuietly(listener)), { once: true })
+  );
+  while (!signal?.aborted) {
+    // At the cap, accept nobody until a client leaves: newcomers wait in the listen() queue.
+    if (clients.size >= maxConnections) {
+      await Promise.race([stopped, ...clients.values()]);
+      continue;
+    }
+    let conn: Deno.Conn;
+    try {
+      // accept(): the original served one connection at a time; here each gets its own task.
+      conn = await listener.accept();
+    } catch (err) {
+      if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
+      log(`accept failed: ${explain(err)}`);
+      await sleep(100);
+      continue;
+    }
+    const client = handle(conn, options)
+      .catch((err) => {
+        if (!signal?.aborted) log(`${hashAddr(conn.remoteAddr as Deno.NetAddr)}: ${explain(err)}`);
+      })
+      // close()
+      .finally(() => (closeQuietly(conn), clients.delete(conn)));
+    clients.set(conn, client);
+  }
+  // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
+  closeQuietly(listener);
+  await within(Promise.all(clients.values()), 2000, "").catch(() => {});
+  for (const conn of clients.keys()) closeQuietly(conn);
+  await Promise.all(clients.values());
 }
 
 if (import.meta.main) {
   await runMain("http_server", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: {
-        host: "127.0.0.1",
-        port: `${DEFAULT_PORT}`,
-        timeout: "10",
-        "max-connections": "512",
-      },
+      strings: { host: "127.0.0.1", port: "8080", timeout: "10", "max-connections": "512" },
       alias: { H: "host", p: "port" },
     });
     const timeoutMs = cli.number("timeout", 0.001, 3600) * 1000;
     const maxConnections = cli.number("max-connections", 1, 100_000);
-    // socket(AF_INET or AF_INET6, SOCK_STREAM), bind(), listen().
-    const listener = listenTcp(stripBrackets(cli.string("host")!), cli.port());
+    const listener = bind(stripBrackets(cli.string("host")!), cli.port());
     console.log(`Listening on http://${hostPort(listener.addr)}/ (Ctrl+C to quit)`);
     await untilShutdown((signal) => serve(listener, { signal, timeoutMs, maxConnections }));
   });

@@ -1,14 +1,10 @@
 /**
- * @module An IPv6 datagram client: make an AF_INET6 socket and `sendto()` one message to an
- * IPv6 socket address.
- *
- * Run it (start examples/ipv6_server.ts first):
+ * @module An IPv6 datagram client: make an AF_INET6 socket and `sendto()` one message to an IPv6
+ * socket address.
  *
  * ```sh
- * deno run --allow-net examples/ipv6_client.ts [--host ::1] [--port 55555] [MESSAGE=hello]
+ * deno run --allow-net examples/ipv6_client.ts [--host ::1] [--port 55555] [MESSAGE]
  * ```
- *
- * Try it, in two terminals:
  *
  * ```text
  * $ deno run --allow-net examples/ipv6_server.ts
@@ -23,35 +19,44 @@
  * sent 4 bytes to [::1]:55555
  * ```
  *
- * Follows `002_b26497df760d23fc.txt` (CNP3 new edition): the C program that fills a
- * `sockaddr_in6` (`sin6_family = AF_INET6`, `sin6_port = htons(55555)`, `inet_pton` of `::1`)
- * and sends `hello` with `sendto()`; and simpleclientip6.py of `000_860ab8cd1e472fb1.txt`. A
- * host name is resolved to IPv6 addresses only (getaddrinfo with AF_INET6). An IPv4 address is
- * refused with an explanation: an AF_INET6 socket cannot send to an AF_INET address (the C
- * program's `inet_pton` would simply fail). Fixed here: one clear line for every failure.
+ * Source: `002_b26497df760d23fc.txt`, the C program that fills a `sockaddr_in6` (`htons(55555)`,
+ * `inet_pton` of `::1`) and sends `hello` with `sendto()`. A name is resolved to IPv6 addresses
+ * only. The document never checks `inet_pton`: given `127.0.0.1` it returns 0 and the program
+ * sends to `::` from a zeroed address. Here an IPv4 address is refused with the way to reach it
+ * from an AF_INET6 socket: its IPv4-mapped form, `::ffff:127.0.0.1`.
  */
-import { hostPort } from "../lib/address.ts";
+import { hostPort, isIPv4Literal, localAddressFor, stripBrackets } from "../lib/address.ts";
 import { parseCli } from "../lib/cli.ts";
-import { clientSocketFor } from "../lib/datagram.ts";
 import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
-import { DEFAULT_PORT } from "./ipv6_server.ts";
 
-const USAGE =
-  `usage: deno run --allow-net examples/ipv6_client.ts [--host ::1] [--port ${DEFAULT_PORT}] [MESSAGE=hello]
+const USAGE = `usage: deno run --allow-net examples/ipv6_client.ts [options] [MESSAGE]
   --host, -H  the server's IPv6 address or a name with an IPv6 address (default ::1)
-  --port, -p  the server's port (default ${DEFAULT_PORT})`;
+  --port, -p  the server's port (default 55555)
+  MESSAGE     what to send (default hello; STOP stops ipv6_server.ts)`;
 
 /** `sendto()` one datagram to an IPv6 server; returns the address it went to. */
 export async function send(host: string, port: number, message: string): Promise<Deno.NetAddr> {
+  if (isIPv4Literal(stripBrackets(host))) {
+    throw new UserError(
+      `${host} is an IPv4 address: inet_pton(AF_INET6, "${host}") fails; an AF_INET6 socket ` +
+        `reaches that host as ::ffff:${host} (try --host ::ffff:${host})`,
+    );
+  }
   // getaddrinfo(host, AF_INET6): only IPv6 addresses will do for an AF_INET6 socket.
   const [{ address }] = await getaddrinfo(host, 6);
   const server: Deno.NetAddr = { transport: "udp", hostname: address, port };
-  // socket(AF_INET6, SOCK_DGRAM, 0), then sendto(): the kernel picks our port.
-  const socket = clientSocketFor(server);
+  // socket(AF_INET6, SOCK_DGRAM, 0), bound to port 0: the kernel picks ours, as sendto() would.
+  const socket = Deno.listenDatagram({
+    transport: "udp",
+    hostname: localAddressFor(address),
+    port: 0,
+  });
   try {
+    // sendto(): the message, to the server's sockaddr_in6.
     await socket.send(new TextEncoder().encode(message), server);
   } finally {
+    // close()
     socket.close();
   }
   return server;
@@ -60,7 +65,7 @@ export async function send(host: string, port: number, message: string): Promise
 if (import.meta.main) {
   await runMain("ipv6_client", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: "::1", port: `${DEFAULT_PORT}` },
+      strings: { host: "::1", port: "55555" },
       alias: { H: "host", p: "port" },
       maxPositionals: Infinity,
     });

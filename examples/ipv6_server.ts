@@ -1,14 +1,10 @@
 /**
- * @module An IPv6 datagram server that shows exactly what arrives: the bytes of each message,
- * and the peer's socket address as the bytes of a C `struct sockaddr_in6`.
- *
- * Run it:
+ * @module An IPv6 datagram server that shows exactly what arrives: the bytes of each message, and
+ * the peer's socket address as the bytes of a C `struct sockaddr_in6`.
  *
  * ```sh
  * deno run --allow-net examples/ipv6_server.ts [--host ::1] [--port 55555]
  * ```
- *
- * Try it, in two terminals (a datagram that is exactly `STOP` stops the server):
  *
  * ```text
  * $ deno run --allow-net examples/ipv6_server.ts
@@ -24,37 +20,33 @@
  * sent 5 bytes to [::1]:55555
  * ```
  *
- * Follows `002_b26497df760d23fc.txt` (CNP3 new edition): the C programs that `bind` and
- * `recvfrom` on an IPv6 datagram socket and print `received N bytes:`, each byte as
- * `0x68 ('h')`, and the peer's socket address as raw bytes; joined with `simpleserverudp.py` of
- * `000_860ab8cd1e472fb1.txt` (`received from <addr> message: <text>`, `STOP` stops it).
- *
- * The socket address is reconstructed: Deno hands us only the peer's host and port, so the 28
- * bytes are laid out as Linux's kernel fills a `sockaddr_in6` (family AF_INET6 = 10 in the host's
- * byte order, port and address in network byte order, flow info and scope id 0 here). macOS
- * and the BSDs differ: their struct starts with a length byte (28) and a one-byte family (30).
- * With `--host ::` the socket takes IPv4 too (Linux's dual stack): an IPv4 peer appears as
- * `::ffff:a.b.c.d`, an IPv4-mapped IPv6 address. Fixed here: loopback unless `--host`; no
- * truncation; Ctrl-C exits 0.
+ * Source: `002_b26497df760d23fc.txt`, the C `bind` + `recvfrom` that print `received N bytes:`,
+ * each byte, and the peer's address as raw bytes; and simpleserverudp.py, which
+ * `000_860ab8cd1e472fb1.txt` includes (`received from ... message:`, `STOP`). Deno gives only
+ * host and port, so the 28 bytes are rebuilt as Linux fills them (macOS starts with a length
+ * byte). With `--host ::` it takes IPv4 too, as `::ffff:a.b.c.d`: the document's line 78 says
+ * one socket cannot serve both stacks, which is out of date on Linux.
  */
 import { hostPort, ipv6Bytes, isWildcard, stripBrackets } from "../lib/address.ts";
-import { printable } from "../lib/bytes.ts";
+import { hex, printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
-import { bindUdp, serveDatagrams } from "../lib/datagram.ts";
-import { runMain, UserError } from "../lib/errors.ts";
+import {
+  closeQuietly,
+  explain,
+  requireUnstableNet,
+  runMain,
+  UserError,
+  withContext,
+} from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
-import { hex } from "../lib/wire.ts";
 
-/** The C example's port. */
-export const DEFAULT_PORT = 55555;
 /** Linux's AF_INET6. */
 export const AF_INET6_LINUX = 10;
 
-const USAGE =
-  `usage: deno run --allow-net examples/ipv6_server.ts [--host ::1] [--port ${DEFAULT_PORT}]
+const USAGE = `usage: deno run --allow-net examples/ipv6_server.ts [--host ::1] [--port 55555]
   --host, -H  IPv6 address to bind (:: for every address, IPv4 included; default ::1)
-  --port, -p  port to bind (0 lets the OS choose; default ${DEFAULT_PORT})`;
+  --port, -p  port to bind (0 lets the OS choose; default 55555)`;
 
 /** The 28 bytes of the `sockaddr_in6` that Linux's `recvfrom()` would fill for `peer`. */
 export function sockaddrIn6(peer: Deno.NetAddr): Uint8Array {
@@ -87,39 +79,62 @@ export function dump(data: Uint8Array, peer: Deno.NetAddr): string[] {
   ];
 }
 
+/** Opens an AF_INET6 datagram socket on `[hostname]:port` (port 0: the OS picks one). */
+export function bind(hostname = "::1", port = 55555): Deno.DatagramConn {
+  requireUnstableNet();
+  if (!hostname.includes(":")) {
+    throw new UserError(
+      `${hostname} is not an IPv6 address: this server makes an AF_INET6 socket (try ::1 or ::)`,
+    );
+  }
+  try {
+    // socket(AF_INET6, SOCK_DGRAM, 0) + bind() to a sockaddr_in6.
+    return Deno.listenDatagram({ transport: "udp", hostname, port });
+  } catch (err) {
+    throw withContext(`cannot bind UDP ${hostPort({ hostname, port })}`, err);
+  }
+}
+
 /** Prints every datagram until `STOP` arrives or `signal` aborts; then closes the socket. */
 export async function serve(
   socket: Deno.DatagramConn,
   { signal, log = stdoutLogger }: { signal?: AbortSignal; log?: Logger } = {},
 ): Promise<"stopped" | "aborted"> {
-  const stop = new AbortController();
-  const both = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-  // recvfrom() in a loop (lib/datagram.ts); this server never replies.
-  await serveDatagrams(socket, (data, from) => {
-    for (const line of dump(data, from)) log(line);
-    if (new TextDecoder().decode(data) === "STOP") {
-      log("Stopping server");
-      stop.abort();
+  // A pending receive() ends only when its socket closes: Ctrl-C closes it.
+  signal?.addEventListener("abort", () => closeQuietly(socket), { once: true });
+  const buf = new Uint8Array(65536);
+  try {
+    while (!signal?.aborted) {
+      let data: Uint8Array, from: Deno.NetAddr;
+      try {
+        // recvfrom(): the bytes, and the sender's address (which C gets as a sockaddr_in6).
+        [data, from] = (await socket.receive(buf)) as [Uint8Array, Deno.NetAddr];
+      } catch (err) {
+        if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
+        log(`receive failed: ${explain(err)}`);
+        continue;
+      }
+      for (const line of dump(data, from)) log(line);
+      if (new TextDecoder().decode(data) === "STOP") {
+        log("Stopping server");
+        return "stopped";
+      }
     }
-    return null;
-  }, { signal: both, log });
-  return stop.signal.aborted ? "stopped" : "aborted";
+    return "aborted";
+  } finally {
+    // close()
+    closeQuietly(socket);
+  }
 }
 
 if (import.meta.main) {
   await runMain("ipv6_server", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: "::1", port: `${DEFAULT_PORT}` },
+      strings: { host: "::1", port: `55555` },
       alias: { H: "host", p: "port" },
     });
     const host = stripBrackets(cli.string("host")!);
-    if (!host.includes(":")) {
-      throw new UserError(
-        `${host} is not an IPv6 address: this server makes an AF_INET6 socket (try ::1 or ::)`,
-      );
-    }
-    // socket(AF_INET6, SOCK_DGRAM, 0) and bind() to [host]:port.
-    const socket = bindUdp(host, cli.port());
+    const socket = bind(host, cli.port());
     console.log(
       `Listening on ${hostPort(socket.addr as Deno.NetAddr)} (send STOP to stop, or press Ctrl+C)`,
     );

@@ -1,21 +1,16 @@
 /**
- * @module Names and numbers: this host's name, getaddrinfo for a name and a service, service
- * names and ports, and this host's interfaces. No traffic is sent except the name lookup.
- *
- * Run it:
+ * @module Names and numbers: this host's name, getaddrinfo for a name and a service, service names
+ * and ports, and this host's interfaces. No traffic is sent except the name lookup.
  *
  * ```sh
- * deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts [NAME=localhost] [SERVICE=http]
+ * deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts [NAME] [SERVICE]
  * ```
- *
- * Try it:
  *
  * ```text
  * $ deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts localhost http
  * gethostname() = "myhost"
  * getaddrinfo("localhost", "http"):
  *   AF_INET   SOCK_STREAM  IPPROTO_TCP  127.0.0.1  port 80
- *   AF_INET   SOCK_DGRAM   IPPROTO_UDP  127.0.0.1  port 80
  * getservbyname("ssh", "tcp") = 22
  * getservbyport(80, "tcp") = "http"
  * (services from /etc/services)
@@ -23,13 +18,11 @@
  *   lo  IPv4  127.0.0.1/8
  * ```
  *
- * Follows `001_e066542f0be65e1e.txt` (UW Python certificate, "TCP/IP and Sockets"):
- * `gethostname()`, `getaddrinfo(host, service)` (family, socket type, protocol, socket address),
- * `getservbyname('ssh')` = 22 and `getservbyport(80)` = `http`. getaddrinfo here is the real
- * one (node:dns `lookup`, which reads /etc/hosts and keeps the system's order), not a DNS query.
- * Without `--allow-read=/etc/services` it uses a small built-in table and says so; without
- * `--allow-sys` it says which lookup it skipped. The UW document's `gethostbyname_ex` (canonical
- * name and aliases) has no equivalent in Deno and is left out.
+ * Source: `001_e066542f0be65e1e.txt`: `gethostname()`, `getaddrinfo(host, service)`,
+ * `getservbyname('ssh')` and `getservbyport(80)`. The addresses come from the system's resolver
+ * (/etc/hosts, then DNS), in its order; Deno gives no socket types, so the rows are built as
+ * glibc builds them: one per protocol /etc/services lists for a named service (http: TCP only),
+ * STREAM, DGRAM and RAW for a number. `gethostbyname_ex` has no Deno equivalent.
  */
 import { parseCli, parsePort } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
@@ -37,7 +30,9 @@ import { getaddrinfo } from "../lib/resolve.ts";
 import { getservbyname, getservbyport, loadServices, type Services } from "../lib/services.ts";
 
 const USAGE =
-  `usage: deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts [NAME=localhost] [SERVICE=http]`;
+  `usage: deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts [NAME] [SERVICE]
+  NAME      the host name to look up (default localhost)
+  SERVICE   a service name or a port number (default http)`;
 
 /** A service name or number as a port, like getaddrinfo's second argument. */
 export function servicePort(services: Services, service: string): number {
@@ -49,13 +44,23 @@ export function servicePort(services: Services, service: string): number {
   return port;
 }
 
-/** The rows getaddrinfo(name, service) gives: a stream and a datagram row per address. */
-export async function addrinfo(name: string, port: number): Promise<string[]> {
+/**
+ * The rows getaddrinfo(name, service) returns on Linux: for each address, one per protocol the
+ * services table lists for a named service, or STREAM, DGRAM and RAW for a port number.
+ */
+export async function addrinfo(name: string, service: string, services: Services) {
+  const port = servicePort(services, service);
+  const types = /^\d+$/.test(service)
+    ? ["SOCK_STREAM  IPPROTO_TCP", "SOCK_DGRAM   IPPROTO_UDP", "SOCK_RAW     0          "]
+    : [
+      ...(getservbyname(services, service, "tcp") === port ? ["SOCK_STREAM  IPPROTO_TCP"] : []),
+      ...(getservbyname(services, service, "udp") === port ? ["SOCK_DGRAM   IPPROTO_UDP"] : []),
+    ];
+  // getaddrinfo(name): every address, in the order the system prefers.
   const rows: string[] = [];
   for (const { address, family } of await getaddrinfo(name)) {
     const af = family === 6 ? "AF_INET6" : "AF_INET ";
-    rows.push(`  ${af}  SOCK_STREAM  IPPROTO_TCP  ${address}  port ${port}`);
-    rows.push(`  ${af}  SOCK_DGRAM   IPPROTO_UDP  ${address}  port ${port}`);
+    for (const type of types) rows.push(`  ${af}  ${type}  ${address}  port ${port}`);
   }
   return rows;
 }
@@ -81,9 +86,8 @@ if (import.meta.main) {
     );
     // getaddrinfo(name, service): every address, in the order the system prefers.
     const services = await loadServices();
-    const port = servicePort(services, service);
     console.log(`getaddrinfo(${JSON.stringify(name)}, ${JSON.stringify(service)}):`);
-    for (const row of await addrinfo(name, port)) console.log(row);
+    for (const row of await addrinfo(name, service, services)) console.log(row);
     // getservbyname() and getservbyport(): the services table, both ways.
     console.log(`getservbyname("ssh", "tcp") = ${getservbyname(services, "ssh")}`);
     console.log(`getservbyport(80, "tcp") = ${JSON.stringify(getservbyport(services, 80))}`);

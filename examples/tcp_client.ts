@@ -1,14 +1,10 @@
 /**
- * @module TCP uppercase client: connect, send, say "done sending" with a half-close, and read
- * the reply until the server closes.
- *
- * Run it (start examples/tcp_server.ts first):
+ * @module TCP uppercase client: connect, send, say "done sending" with a half-close, and read the
+ * reply until the server closes.
  *
  * ```sh
  * deno run --allow-net examples/tcp_client.ts [--host 127.0.0.1] [--port 12000] [--timeout 10] [WORDS...]
  * ```
- *
- * Try it, in two terminals (type a line, press Enter; Ctrl-D ends):
  *
  * ```text
  * $ deno run --allow-net examples/tcp_server.ts
@@ -22,35 +18,25 @@
  * Returned from server: TCP IS RELIABLE
  * ```
  *
- * Words given as arguments are sent as one message: `... tcp_client.ts --port 12000 hi there`.
- *
- * Follows `003_7590de73a228964a.txt` (Kurose & Ross 2.7; the course's TCPClient.py): one
- * connection per line, the line sent without its newline. It also works with the course's
- * TCPServer.py (one recv, reply, close). Fixed here:
- * - the original sent, did one `recv(1024)` and printed it: a longer reply was cut, and a reply
- *   arriving in two segments was cut too. This reads until EOF, with a size limit;
- * - it half-closes after sending (`shutdown(SHUT_WR)`), so a streaming server knows the message
- *   is complete; that is how TCP marks the end of a message without a length prefix;
- * - it reads while it writes: a client that reads only after sending everything deadlocks with a
- *   streaming server once both directions' socket buffers fill (about 7 MB here);
- * - a timeout on connect and on each read, and one clear line when nothing listens.
+ * Source: the textbook's TCPClient.py (Kurose & Ross 2.7, not in `003_7590de73a228964a.txt`);
+ * it works with TCPServer.py too. Fixed: one `recv(1024)` cut a long reply (or one split in two
+ * segments), this reads until EOF, with a limit; it half-closes, which is how TCP marks the end
+ * of a message without a length; it reads while it writes (reading only after writing deadlocks
+ * a streaming server once both socket buffers fill); timeouts; one line when nothing listens.
  */
-import { stripBrackets } from "../lib/address.ts";
+import { hostPort, stripBrackets } from "../lib/address.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
-import { runMain } from "../lib/errors.ts";
+import { within } from "../lib/deadline.ts";
+import { runMain, withContext } from "../lib/errors.ts";
 import { forEachInputLine } from "../lib/lines.ts";
-import { closeWrite, readToEnd, writeAll } from "../lib/stream.ts";
-import { connectTcp } from "../lib/tcp.ts";
-import { DEFAULT_PORT } from "./tcp_server.ts";
 
 /** The largest reply accepted (the server's reply is as long as the request). */
-export const MAX_REPLY = 64 * 1024 * 1024;
+export const MAX_REPLY = 64 << 20;
 
-const USAGE =
-  `usage: deno run --allow-net examples/tcp_client.ts [--host 127.0.0.1] [--port ${DEFAULT_PORT}] [WORDS...]
+const USAGE = `usage: deno run --allow-net examples/tcp_client.ts [options] [WORDS...]
   --host, -H       the server's address or name (default 127.0.0.1)
-  --port, -p       the server's port (default ${DEFAULT_PORT})
-  --timeout SEC    limit for connecting and for each read (default 10)
+  --port, -p       the server's port (default 12000)
+  --timeout SEC    limit for connecting and for each read or write (default 10)
   WORDS            send these as one message and exit; without them, read lines`;
 
 /** Sends `message` on a new connection and returns the whole reply. */
@@ -59,14 +45,43 @@ export async function uppercase(
   message: Uint8Array,
   { timeoutMs = 10_000, maxReply = MAX_REPLY } = {},
 ): Promise<Uint8Array> {
-  // socket() + connect(): the three-way handshake happens here.
-  const conn = await connectTcp(server.hostname, server.port, timeoutMs);
+  // socket() + connect(): the three-way handshake happens here, within the timeout.
+  const conn = await within(
+    (signal) => Deno.connect({ ...server, signal }),
+    timeoutMs,
+    `no answer to the connection request in ${timeoutMs / 1000} s`,
+  ).catch((err) => {
+    throw withContext(`cannot connect to ${hostPort(server)}`, err);
+  });
+  const silent = `the server sent nothing for ${timeoutMs / 1000} s`;
   try {
-    // sendall() then shutdown(SHUT_WR), while the reply is read at the same time.
-    const sending = writeAll(conn, message).then(() => closeWrite(conn));
-    const [reply] = await Promise.all([readToEnd(conn, maxReply, { timeoutMs }), sending]);
-    return reply;
+    // sendall(), then shutdown(SHUT_WR): "that is all". It runs while the reply is read.
+    const sending = (async () => {
+      for (let off = 0; off < message.length;) {
+        off += await within(
+          conn.write(message.subarray(off)),
+          timeoutMs,
+          "the server read nothing",
+        );
+      }
+      await conn.closeWrite();
+    })();
+    sending.catch(() => {}); // a failure is thrown by `await sending` below, or lost with the read's
+    // recv() until EOF, straight into one buffer that doubles as needed (no copy per chunk).
+    let reply = new Uint8Array(Math.min(64 * 1024, maxReply + 1));
+    let len = 0;
+    for (let n; (n = await within(conn.read(reply.subarray(len)), timeoutMs, silent)) !== null;) {
+      if ((len += n) > maxReply) throw new Error(`the reply is over ${maxReply} bytes`);
+      if (len === reply.length) {
+        const bigger = new Uint8Array(Math.min(len * 2, maxReply + 1));
+        bigger.set(reply);
+        reply = bigger;
+      }
+    }
+    await sending;
+    return reply.subarray(0, len);
   } finally {
+    // close()
     conn.close();
   }
 }
@@ -74,7 +89,7 @@ export async function uppercase(
 if (import.meta.main) {
   await runMain("tcp_client", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: String(DEFAULT_PORT), timeout: "10" },
+      strings: { host: "127.0.0.1", port: "12000", timeout: "10" },
       alias: { H: "host", p: "port" },
       maxPositionals: Infinity,
     });

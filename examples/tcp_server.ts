@@ -1,14 +1,10 @@
 /**
- * @module TCP uppercase server: a listening socket, a new connected socket per client, and a
- * byte stream that is upper-cased as it flows, whatever its length.
- *
- * Run it (12000 is the textbook's port; `--port 0` lets the OS choose):
+ * @module TCP uppercase server: a listening socket, a new connected socket per client, and a byte
+ * stream upper-cased as it flows, whatever its length.
  *
  * ```sh
  * deno run --allow-net examples/tcp_server.ts [--host 127.0.0.1] [--port 12000] [--idle-timeout 30] [--max-connections 512]
  * ```
- *
- * Try it, in two terminals:
  *
  * ```text
  * $ deno run --allow-net examples/tcp_server.ts
@@ -21,90 +17,120 @@
  * Returned from server: TCP IS RELIABLE
  * ```
  *
- * Follows `003_7590de73a228964a.txt` (Kurose & Ross 2.7; the course's TCPServer.py, which the
- * document stops just before). Same wire behaviour: the reply is the request with a..z
- * upper-cased, so the course's TCPClient.py (send, one recv, close) gets its answer at once.
- * Fixed here:
- * - no cut at 1024 bytes: the original answered one `recv(1024)` and closed; this streams every
- *   chunk back until the client half-closes (`shutdown(SHUT_WR)`), so 10 MiB works;
- * - many clients at once (the original served one; `listen(1)` queued the rest), with a cap;
- * - a client that goes silent, or sends without ever reading, is dropped after `--idle-timeout`
- *   seconds instead of pinning its connection forever;
- * - a reset, invalid UTF-8 or any other peer behaviour ends only that peer's exchange;
- * - loopback unless `--host`; Ctrl-C finishes exchanges in progress, then exits 0.
+ * Source: the textbook's TCPServer.py (Kurose & Ross 2.7; `003_7590de73a228964a.txt` stops just
+ * before it), same bytes on the wire. Fixed: one `recv(1024)` cut longer messages, this streams
+ * until the client half-closes; many clients at once, capped, where `listen(1)` made the rest
+ * wait; a client that goes silent or never reads is dropped after `--idle-timeout` (reads and
+ * writes); a reset or bad bytes end only that client's exchange; Ctrl-C exits 0.
  */
-import { hashAddr, serverBanner, stripBrackets } from "../lib/address.ts";
+import { hashAddr, hostPort, serverBanner, stripBrackets } from "../lib/address.ts";
 import { asciiUpper, printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
-import { runMain } from "../lib/errors.ts";
+import { sleep, within } from "../lib/deadline.ts";
+import { closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
-import { serveConnections } from "../lib/server.ts";
 import { untilShutdown } from "../lib/signals.ts";
-import { TimedReader, writeAll } from "../lib/stream.ts";
-import { listenTcp } from "../lib/tcp.ts";
 
-/** The textbook's port. */
-export const DEFAULT_PORT = 12000;
-
-const USAGE =
-  `usage: deno run --allow-net examples/tcp_server.ts [--host 127.0.0.1] [--port ${DEFAULT_PORT}]
+const USAGE = `usage: deno run --allow-net examples/tcp_server.ts [options]
   --host, -H           address to bind (0.0.0.0 or :: for every interface; default 127.0.0.1)
-  --port, -p           port to bind (0 lets the OS choose; default ${DEFAULT_PORT})
-  --idle-timeout SEC   drop a client silent this long (default 30)
+  --port, -p           port to bind (0 lets the OS choose; default 12000)
+  --idle-timeout SEC   drop a client that sends or reads nothing this long (default 30)
   --max-connections N  clients served at once; more wait in the queue (default 512)`;
 
-/** Options for {@link handle}. */
-export interface HandleOptions {
-  /** Drop a peer that sends nothing for this long, in ms (default 30 s). */
+/** Options for {@link serve} and {@link handle}. */
+export interface ServeOptions {
+  /** Drop a client that sends or reads nothing for this long, in ms (default 30 s). */
   idleTimeoutMs?: number;
-  /** Where the per-connection line goes. */
+  /** Clients served at once (default 512). */
+  maxConnections?: number;
+  /** Stops the server. */
+  signal?: AbortSignal;
+  /** Where the per-client lines go (default: stdout). */
   log?: Logger;
 }
 
-/** One connection: upper-case every chunk back until the client is done sending (EOF). */
+/** Opens the listening socket on `hostname`:`port` (port 0: the OS picks one). */
+export function bind(hostname = "127.0.0.1", port = 12000): Deno.TcpListener {
+  try {
+    // socket(AF_INET, SOCK_STREAM) + bind() + listen(), with SO_REUSEADDR set, in one call.
+    return Deno.listen({ hostname, port });
+  } catch (err) {
+    throw withContext(`cannot listen on TCP ${hostPort({ hostname, port })}`, err);
+  }
+}
+
+/** One client: upper-case each chunk back until the client is done sending (EOF). */
 export async function handle(
   conn: Deno.Conn,
-  peer: Deno.NetAddr,
-  { idleTimeoutMs = 30_000, log = stdoutLogger }: HandleOptions = {},
+  { idleTimeoutMs = 30_000, log = stdoutLogger }: ServeOptions = {},
 ): Promise<void> {
-  // recv() into one buffer, 64 KiB growing to 256 KiB for bulk transfers (fewer calls per byte);
-  // a chunk is upper-cased in place and sent back: no copies.
-  const reader = new TimedReader(conn, 64 * 1024, 256 * 1024);
-  let head = new Uint8Array(0);
-  let total = 0;
-  for (let chunk; (chunk = await reader.read(idleTimeoutMs)) !== null;) {
-    if (total === 0) head = chunk.slice(0, 800); // kept for the log line only
-    total += chunk.length;
-    // sendall(): a write may take only part of the chunk; writeAll loops until all is sent. A
-    // client that sends but never reads would block it forever: it gets the idle timeout too.
-    await writeAll(conn, asciiUpper(chunk), idleTimeoutMs);
+  const silent = `the peer sent nothing for ${idleTimeoutMs / 1000} s`;
+  const stuck = `the peer read nothing for ${idleTimeoutMs / 1000} s`;
+  let buf = new Uint8Array(64 * 1024);
+  let first = new Uint8Array(0), total = 0;
+  while (true) {
+    // recv(): whatever has arrived, up to the buffer's size; null is EOF (the client's FIN).
+    const n = await within(conn.read(buf), idleTimeoutMs, silent);
+    if (n === null) break;
+    if (total === 0) first = buf.slice(0, Math.min(n, 800)); // for the log line only
+    total += n;
+    // sendall(): write() may take part of the chunk, so loop until all of it is gone.
+    const chunk = asciiUpper(buf.subarray(0, n));
+    for (let off = 0; off < n;) {
+      off += await within(conn.write(chunk.subarray(off)), idleTimeoutMs, stuck);
+    }
+    // A full buffer means a bulk transfer: bigger reads cost fewer calls per byte.
+    if (n === buf.length && n < 256 * 1024) buf = new Uint8Array(n * 2);
   }
-  // read() returned EOF: the client half-closed or closed. close() follows in serveConnections.
-  log(`Received from ${hashAddr(peer)}: ${printable(head, 200, total)}`);
+  log(
+    `Received from ${hashAddr(conn.remoteAddr as Deno.NetAddr)}: ${printable(first, 200, total)}`,
+  );
 }
 
-/** `socket()`, `bind()` and `listen()`: the listening socket. */
-export function bind(hostname = "127.0.0.1", port = DEFAULT_PORT): Deno.TcpListener {
-  return listenTcp(hostname, port);
-}
-
-/** Serves until `signal` aborts: each accepted connection gets its own {@link handle} task. */
-export function serve(
-  listener: Deno.Listener,
-  options: HandleOptions & { signal?: AbortSignal; maxConnections?: number } = {},
-): Promise<void> {
-  return serveConnections(listener, (conn, peer) => handle(conn, peer, options), options);
+/** Accepts clients until `signal` aborts, each in its own task; then closes everything. */
+export async function serve(listener: Deno.Listener, options: ServeOptions = {}): Promise<void> {
+  const { signal, maxConnections = 512, log = stdoutLogger } = options;
+  const clients = new Map<Deno.Conn, Promise<void>>();
+  // A pending accept() ends only when the listener closes: Ctrl-C closes it.
+  const stopped = new Promise<void>((resolve) =>
+    signal?.addEventListener("abort", () => resolve(closeQuietly(listener)), { once: true })
+  );
+  while (!signal?.aborted) {
+    // At the cap, accept nobody until a client leaves: newcomers wait in the listen() queue.
+    if (clients.size >= maxConnections) {
+      await Promise.race([stopped, ...clients.values()]);
+      continue;
+    }
+    let conn: Deno.Conn;
+    try {
+      // accept(): the next connection from the queue, as a new socket for this one client.
+      conn = await listener.accept();
+    } catch (err) {
+      if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
+      log(`accept failed: ${explain(err)}`); // out of file descriptors, say: breathe, retry
+      await sleep(100);
+      continue;
+    }
+    // One task per client, so a slow one blocks nobody; its failure ends only its exchange.
+    const client = handle(conn, options)
+      .catch((err) => {
+        if (!signal?.aborted) log(`${hashAddr(conn.remoteAddr as Deno.NetAddr)}: ${explain(err)}`);
+      })
+      // close(): the client's socket, whatever happened.
+      .finally(() => (closeQuietly(conn), clients.delete(conn)));
+    clients.set(conn, client);
+  }
+  // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
+  closeQuietly(listener);
+  await within(Promise.all(clients.values()), 2000, "").catch(() => {});
+  for (const conn of clients.keys()) closeQuietly(conn);
+  await Promise.all(clients.values());
 }
 
 if (import.meta.main) {
   await runMain("tcp_server", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: {
-        host: "127.0.0.1",
-        port: String(DEFAULT_PORT),
-        "idle-timeout": "30",
-        "max-connections": "512",
-      },
+      strings: { host: "127.0.0.1", port: "12000", "idle-timeout": "30", "max-connections": "512" },
       alias: { H: "host", p: "port" },
     });
     const idleTimeoutMs = cli.number("idle-timeout", 0.001, 86400) * 1000;

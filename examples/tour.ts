@@ -26,8 +26,8 @@
 import { parseCli } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
 import { faint, strong } from "../lib/log.ts";
-import { deno, lines, type Output, Running } from "../lib/process.ts";
-import { closeWrite, readToEnd, writeAll } from "../lib/stream.ts";
+import { within } from "../lib/deadline.ts";
+import { deno, lines, type Output, Running } from "../tests/_process.ts";
 
 /** A tour section: a title and the steps that run and explain one example. */
 export interface Section {
@@ -69,7 +69,7 @@ export class Guide {
   ): Promise<{ server: Running; port: number }> {
     this.command(`deno run ${flags.join(" ")} ${script} ${args.join(" ")}`);
     const server = new Running(["run", ...flags, script, ...args]);
-    await server.waitFor(ready).catch(async (err) => {
+    await server.waitFor(ready).catch(async (err: unknown) => {
       await server.stop();
       throw err;
     });
@@ -165,7 +165,10 @@ const udp: Section = {
           "1",
           "hello",
         ]);
-        t.expect(lost.code === 1 && /no reply from 127\.0\.0\.1:9/.test(lost.stderr), "gives up");
+        t.expect(
+          lost.code === 1 && /no reply after 2 attempts to 127\.0\.0\.1 port 9/.test(lost.stderr),
+          "gives up",
+        );
       },
     );
   },
@@ -263,9 +266,15 @@ const fixed: Section = {
 async function rawExchange(port: number, request: string): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
-    await writeAll(conn, new TextEncoder().encode(request));
-    await closeWrite(conn);
-    return new TextDecoder().decode(await readToEnd(conn, 1 << 16, { timeoutMs: 5000 }));
+    const bytes = new TextEncoder().encode(request);
+    for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+    await conn.closeWrite();
+    let reply = "";
+    const buf = new Uint8Array(4096);
+    for (let n; (n = await within(conn.read(buf), 5000, "no reply in 5 s")) !== null;) {
+      reply += new TextDecoder().decode(buf.subarray(0, n));
+    }
+    return reply;
   } finally {
     conn.close();
   }
@@ -438,7 +447,9 @@ const happy: Section = {
         race.code === 0 && race.stdout.includes("cancelled: another address won"),
         "race won",
       );
-      t.say("One address at a time, as simpleclientname.py does: the dead one is waited out.");
+      t.say(
+        "One address at a time (Beej's getaddrinfo loop, --sequential): the dead one is waited out.",
+      );
       const seq = await t.client("examples/happy_eyeballs_client.ts", [
         "dual.test",
         `${port}`,

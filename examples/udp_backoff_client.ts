@@ -1,14 +1,10 @@
 /**
- * @module A UDP client that expects loss: wait a little, resend, wait twice as long, and give
- * up at a limit (exponential backoff), on a socket "connected" to one server.
- *
- * Run it (start examples/udp_length_server.ts first, ideally with `--drop 0.5`):
+ * @module A UDP client that expects loss: wait a little, resend, wait twice as long, and give up
+ * at a limit (exponential backoff), talking to one server as a connected UDP socket would.
  *
  * ```sh
  * deno run --allow-net examples/udp_backoff_client.ts [--host 127.0.0.1] [--port 1060] [--initial 0.1] [--max 2.0] [MESSAGE]
  * ```
- *
- * Try it, in two terminals:
  *
  * ```text
  * $ deno run --allow-net examples/udp_length_server.ts --drop 0.5 --seed 8
@@ -22,35 +18,24 @@
  * The server says The msg was 18 bytes long
  * ```
  *
- * With no server at all it waits 0.1, 0.2, 0.4, 0.8 and 1.6 s, five sends, and then prints
- * `udp_backoff_client: Maybe the server is down ...` and exits 1.
- *
- * Follows `004_6f4c6afd96850594.txt` (lecture slides "SOCKET", after Rhodes & Goerzen): delay
- * 0.1 s doubling after each silence, giving up once the next wait would exceed 2.0 s ("Maybe the
- * server is down"), on a UDP socket with `connect()`. Connected UDP: lib/datagram.ts
- * ({@link ConnectedDatagram}) explains what the kernel's `connect()` does for UDP and gives the
- * same semantics here, where Deno has no `connect()` for datagrams. Fixed here: a reply that
- * arrives just after a timeout is still taken (the original could miss it between `settimeout`
- * and the resend only by luck of timing; a naive Deno port loses it for sure), and the give-up
- * line says the other likely cause: without a kernel-connected socket, an ICMP "port
- * unreachable" never surfaces, so a closed port looks exactly like a lost packet.
+ * Source: `004_6f4c6afd96850594.txt`, the slides' `settimeout()` client: delay 0.1 s, doubled
+ * after each silence, `Maybe the server is down` once it would exceed 2.0 s (five sends). The
+ * slides' socket is connected, so the kernel queues a late reply and their next `recv()` takes
+ * it; Deno has no `connect()` for UDP, so this keeps that: one pending receive across resends
+ * (a naive port would lose the late reply), and only the server's datagrams count.
  */
-import { hashAddr, hostPort } from "../lib/address.ts";
+import { hashAddr, hostPort, localAddressFor, sameAddress } from "../lib/address.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
-import { backoffSchedule, ConnectedDatagram, NoReplyError } from "../lib/datagram.ts";
+import { timedOut, within } from "../lib/deadline.ts";
 import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
-import { DEFAULT_PORT } from "./udp_length_server.ts";
 
-/** The slides' message. */
-export const DEFAULT_MESSAGE = "Send this message!";
-
-const USAGE =
-  `usage: deno run --allow-net examples/udp_backoff_client.ts [--host 127.0.0.1] [--port ${DEFAULT_PORT}] [MESSAGE]
+const USAGE = `usage: deno run --allow-net examples/udp_backoff_client.ts [options] [MESSAGE]
   --host, -H      the server's address or name (default 127.0.0.1)
-  --port, -p      the server's port (default ${DEFAULT_PORT})
+  --port, -p      the server's port (default 1060)
   --initial SEC   the first wait (default 0.1)
-  --max SEC       give up when the next wait would exceed this (default 2.0)`;
+  --max SEC       give up when the next wait would exceed this (default 2.0)
+  MESSAGE         what to send (default "Send this message!")`;
 
 /** Options for {@link ask}. */
 export interface BackoffOptions {
@@ -64,29 +49,59 @@ export interface BackoffOptions {
   onIgnored?: (from: Deno.NetAddr) => void;
 }
 
+/** No reply after every wait of the backoff. */
+export class NoReplyError extends Error {
+  /** @param attempts how many times the message was sent */
+  constructor(readonly attempts: number) {
+    super(`no reply after ${attempts} sends`);
+    this.name = "NoReplyError";
+  }
+}
+
 /** Sends `message` to `server` with backoff; returns the reply, or throws NoReplyError. */
-export async function ask(server: Deno.NetAddr, message: string, options: BackoffOptions = {}) {
-  const { initialMs = 100, maxMs = 2000, onWait, onIgnored } = options;
-  // "connect()": fix the peer once; send() needs no address, strangers' datagrams are ignored.
-  const sock = new ConnectedDatagram(server, (d) => onIgnored?.(d.from));
+export async function ask(
+  server: Deno.NetAddr,
+  message: string,
+  { initialMs = 100, maxMs = 2000, onWait, onIgnored }: BackoffOptions = {},
+): Promise<string> {
+  // socket(AF_INET, SOCK_DGRAM). The slides' connect() only records the peer in the kernel (no
+  // packet is sent); here the peer is `server`, and datagrams from anyone else are ignored.
+  const socket = Deno.listenDatagram({
+    transport: "udp",
+    hostname: localAddressFor(server.hostname),
+    port: 0,
+  });
+  const data = new TextEncoder().encode(message);
+  // One receive stays pending across the resends, as the kernel's queue does for the slides.
+  let pending = socket.receive();
   try {
-    // send(), then recv() with a timeout: 0.1 s, 0.2 s, 0.4 s... resending after each silence.
-    const waits = backoffSchedule(initialMs, maxMs);
-    const reply = await sock.request(
-      new TextEncoder().encode(message),
-      waits,
-      (_, ms) => onWait?.(ms),
-    );
-    return new TextDecoder().decode(reply.data);
+    let sends = 0;
+    for (let delay = initialMs; delay <= maxMs; delay *= 2) {
+      // send(): to the one peer.
+      await socket.send(data, server);
+      sends++;
+      onWait?.(delay);
+      const end = performance.now() + delay;
+      // recv() with settimeout(delay): a silent wait doubles the delay (exponential backoff).
+      for (let got; (got = await within(pending, end - performance.now(), "").catch(timedOut));) {
+        pending = socket.receive();
+        const from = got[1] as Deno.NetAddr;
+        if (sameAddress(from, server)) return new TextDecoder().decode(got[0]);
+        onIgnored?.(from); // a connected socket would never have delivered it
+      }
+    }
+    throw new NoReplyError(sends);
   } finally {
-    sock.close();
+    pending.catch(() => {}); // the receive still pending ends with the socket
+    // close()
+    socket.close();
   }
 }
 
 if (import.meta.main) {
   await runMain("udp_backoff_client", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: `${DEFAULT_PORT}`, initial: "0.1", max: "2.0" },
+      strings: { host: "127.0.0.1", port: "1060", initial: "0.1", max: "2.0" },
       alias: { H: "host", p: "port" },
       maxPositionals: Infinity,
     });
@@ -97,22 +112,20 @@ if (import.meta.main) {
     requireUnstableNet();
     const [{ address }] = await getaddrinfo(cli.string("host")!);
     const server: Deno.NetAddr = { transport: "udp", hostname: address, port };
-    const message = cli.positionals.length > 0 ? cli.positionals.join(" ") : DEFAULT_MESSAGE;
-    try {
-      const reply = await ask(server, message, {
-        initialMs,
-        maxMs,
-        onWait: (ms) => console.log(`Waiting up to ${ms / 1000} seconds for a reply`),
-        onIgnored: (from) =>
-          console.log(`Ignoring a datagram from ${hashAddr(from)}: not the server`),
-      });
-      console.log(`The server says ${reply}`);
-    } catch (err) {
+    const message = cli.positionals.length > 0 ? cli.positionals.join(" ") : "Send this message!";
+    const reply = await ask(server, message, {
+      initialMs,
+      maxMs,
+      onWait: (ms) => console.log(`Waiting up to ${ms / 1000} seconds for a reply`),
+      onIgnored: (from) =>
+        console.log(`Ignoring a datagram from ${hashAddr(from)}: not the server`),
+    }).catch((err) => {
       if (!(err instanceof NoReplyError)) throw err;
       throw new UserError(
         `Maybe the server is down: no reply from ${hostPort(server)} after ${err.attempts} ` +
           `sends (or nothing listens on that port: this socket never hears ICMP "port unreachable")`,
       );
-    }
+    });
+    console.log(`The server says ${reply}`);
   });
 }

@@ -1,14 +1,10 @@
 /**
- * @module UDP uppercase client: send a datagram, wait for the reply, and give up after a
- * timeout instead of waiting forever for a datagram that was lost.
- *
- * Run it (start examples/udp_server.ts first):
+ * @module UDP uppercase client: send a datagram, wait for the reply, and give up after a timeout
+ * instead of waiting forever for a datagram that was lost.
  *
  * ```sh
- * deno run --allow-net examples/udp_client.ts --host 127.0.0.1 --port 12000 [--timeout 1] [--retries 2] [WORDS...]
+ * deno run --allow-net examples/udp_client.ts [--host 127.0.0.1] [--port 12000] [--timeout 1] [--retries 2] [WORDS...]
  * ```
- *
- * Try it, in two terminals (type a line, press Enter; Ctrl-D or Ctrl-C ends):
  *
  * ```text
  * $ deno run --allow-net examples/udp_server.ts
@@ -24,98 +20,102 @@
  * Returned from server: UDP IS LAZY
  * ```
  *
- * Piped input works a line at a time (`printf 'a\nb\n' | deno run ...`), and words given as
- * arguments are sent as one datagram: `... udp_client.ts --port 12000 udp is lazy`.
- *
- * Follows `003_7590de73a228964a.txt` (Kurose & Ross 2.7), UDPClient.py: same flags
- * (`--ipaddress`/`-ip` is accepted for `--host`), same lines, a fresh socket per line, the line
- * sent without its newline. Fixed here:
- * - a lost datagram no longer hangs the client forever: each send waits `--timeout` seconds and
- *   is repeated `--retries` times, then one line says so and the exit code is 1;
- * - a reply that arrives just after a timeout is still taken (lib/datagram.ts explains how);
- * - only a datagram from the server counts as its reply;
- * - end of input (Ctrl-D, or the end of a pipe) exits 0 instead of ending in a traceback.
+ * Source: `003_7590de73a228964a.txt`, UDPClient.py: same flags (`-ip` works), same lines, a new
+ * socket per line. Fixed: a lost datagram hung it forever; here each wait has a timeout and a
+ * bounded number of resends; a reply that comes just after a timeout is still taken; only the
+ * server's datagram counts; end of input exits 0 instead of a traceback.
  */
+import { localAddressFor, sameAddress } from "../lib/address.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
-import { clientSocketFor, DatagramReceiver, NoReplyError, request } from "../lib/datagram.ts";
+import { timedOut, within } from "../lib/deadline.ts";
 import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
 import { forEachInputLine } from "../lib/lines.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
-import { DEFAULT_PORT } from "./udp_server.ts";
 
-/** The largest payload one UDP datagram can carry over IPv4. */
+/** The largest payload one UDP datagram can carry over IPv4 (65,527 over IPv6). */
 export const MAX_DATAGRAM = 65507;
 
-const USAGE =
-  `usage: deno run --allow-net examples/udp_client.ts --host 127.0.0.1 --port ${DEFAULT_PORT} [WORDS...]
+const USAGE = `usage: deno run --allow-net examples/udp_client.ts [options] [WORDS...]
   --host, --ipaddress, -ip  the server's address or name (default 127.0.0.1)
-  --port, -p                the server's port (default ${DEFAULT_PORT})
-  --timeout SECONDS         how long to wait for each reply (default 1)
+  --port, -p                the server's port (default 12000)
+  --timeout SEC             how long to wait for each reply (default 1)
   --retries N               how many times to resend after a silent wait (default 2)
   WORDS                     send these as one message and exit; without them, read lines`;
 
-/** Options for {@link uppercase}. */
-export interface AskOptions {
-  /** Wait for each reply, in ms (default 1000). */
-  timeoutMs?: number;
-  /** Resends after a silent wait (default 2). */
-  retries?: number;
+/** Nobody answered: every send was followed by a silent wait. */
+export class NoReplyError extends Error {
+  /** @param attempts how many datagrams were sent */
+  constructor(readonly attempts: number) {
+    super(`no reply after ${attempts} attempt${attempts === 1 ? "" : "s"}`);
+    this.name = "NoReplyError";
+  }
 }
 
-/**
- * Sends `message` to the server and returns its reply. A fresh socket per message, as in the
- * original, so a late duplicate reply to one line can never be taken as the reply to the next.
- */
+/** Sends `message` to `server` and returns the reply; throws {@link NoReplyError}. */
 export async function uppercase(
   server: Deno.NetAddr,
   message: Uint8Array,
-  { timeoutMs = 1000, retries = 2 }: AskOptions = {},
+  { timeoutMs = 1000, retries = 2 } = {},
 ): Promise<Uint8Array> {
   if (message.length > MAX_DATAGRAM) {
     throw new UserError(`a message of ${message.length} bytes does not fit one UDP datagram`);
   }
-  // socket(AF_INET or AF_INET6, SOCK_DGRAM): the family must match the server's address.
-  const rx = new DatagramReceiver(clientSocketFor(server));
+  // socket(AF_INET, SOCK_DGRAM), with port 0: the OS picks ours, as the first sendto() would.
+  const socket = Deno.listenDatagram({
+    transport: "udp",
+    hostname: localAddressFor(server.hostname),
+    port: 0,
+  });
+  // A receive() cannot be cancelled, so one stays pending across the resends: a reply that
+  // arrives just after a timeout is taken by the next wait instead of being lost.
+  let reply = socket.receive();
   try {
-    // sendto() and recvfrom(), with a timeout on each wait and a bounded number of resends.
-    const waits = Array.from({ length: retries + 1 }, () => timeoutMs);
-    return (await request(rx, message, server, { waits })).data;
+    for (let attempt = 1; attempt <= retries + 1; attempt++) {
+      // sendto(): the datagram goes to the server's address; no connection is made.
+      await socket.send(message, server);
+      const end = performance.now() + timeoutMs;
+      // recvfrom() with a timeout (Python's settimeout). Datagrams from others are not replies.
+      for (let got; (got = await within(reply, end - performance.now(), "").catch(timedOut));) {
+        reply = socket.receive();
+        if (sameAddress(got[1] as Deno.NetAddr, server)) return got[0];
+      }
+    }
+    throw new NoReplyError(retries + 1);
   } finally {
-    rx.close();
+    reply.catch(() => {}); // the receive still pending ends with the socket
+    // close()
+    socket.close();
   }
 }
 
 if (import.meta.main) {
   await runMain("udp_client", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: String(DEFAULT_PORT), timeout: "1", retries: "2" },
+      strings: { host: "127.0.0.1", port: "12000", timeout: "1", retries: "2" },
       alias: { ipaddress: "host", ip: "host", p: "port" },
       maxPositionals: Infinity,
     });
-    const host = cli.string("host")!;
-    const port = cli.port();
+    const [host, port] = [cli.string("host")!, cli.port()];
     if (port === 0) throw new UsageError("bad --port 0: the server's port is needed");
-    const options = {
-      timeoutMs: cli.number("timeout", 0.001, 3600) * 1000,
-      retries: Math.floor(cli.number("retries", 0, 100)),
-    };
+    const timeoutMs = cli.number("timeout", 0.001, 3600) * 1000;
+    const retries = Math.floor(cli.number("retries", 0, 100));
     requireUnstableNet();
+    // getaddrinfo(): the server's address, if a name was given.
     const [{ address }] = await getaddrinfo(host);
     const server: Deno.NetAddr = { transport: "udp", hostname: address, port };
     console.log(`I'm configured to send UDP packets to ${host} on port ${port}`);
     console.log("Press Ctrl+C to quit.");
-
     const ask = async (line: string) => {
-      try {
-        const reply = await uppercase(server, new TextEncoder().encode(line), options);
-        console.log(`Returned from server: ${new TextDecoder().decode(reply)}`);
-      } catch (err) {
-        if (!(err instanceof NoReplyError)) throw err;
-        throw new UserError(
-          `${err.message} (${options.timeoutMs / 1000} s each): is the server running on ` +
-            `that host and port? UDP cannot tell a lost datagram from a closed port`,
-        );
-      }
+      const reply = await uppercase(server, new TextEncoder().encode(line), { timeoutMs, retries })
+        .catch((err) => {
+          if (!(err instanceof NoReplyError)) throw err;
+          throw new UserError(
+            `${err.message} to ${host} port ${port} (${timeoutMs / 1000} s each): is the ` +
+              `server running there? An unconnected UDP socket cannot tell a lost datagram ` +
+              `from a closed port`,
+          );
+        });
+      console.log(`Returned from server: ${new TextDecoder().decode(reply)}`);
     };
     if (cli.positionals.length > 0) return await ask(cli.positionals.join(" "));
     await forEachInputLine("Input lowercase text: ", ask);

@@ -2,13 +2,9 @@
  * @module A UDP server that may "lose" requests on purpose, to show why a UDP client needs a
  * timeout: it answers each datagram with its length, or drops it.
  *
- * Run it (1060 is the port of the slides and of Rhodes & Goerzen's book):
- *
  * ```sh
  * deno run --allow-net examples/udp_length_server.ts [--host 127.0.0.1] [--port 1060] [--drop 0.5] [--seed 1]
  * ```
- *
- * Try it, in two terminals:
  *
  * ```text
  * $ deno run --allow-net examples/udp_length_server.ts --drop 0.5 --seed 8
@@ -22,30 +18,24 @@
  * The server says The msg was 18 bytes long
  * ```
  *
- * Follows `004_6f4c6afd96850594.txt` (lecture slides "SOCKET", after Rhodes & Goerzen): the UDP
- * server on port 1060 that prints `The client at ... says ...` and replies `The msg was N bytes
- * long`; `--drop` is the book's `udp_remote.py`, which pretends to drop half the packets.
- * Fixed here: loopback unless `--host`; `recvfrom(65535)` without truncation in a reused
- * buffer; non-UTF-8 bytes printed safely; `--seed` makes the losses reproducible; Ctrl-C exits 0.
+ * Source: `004_6f4c6afd96850594.txt`, the slides' UDP server (port 1060, `MAX = 65535`, `The
+ * client at ... says ...`, `The msg was N bytes long`); `--drop` is Rhodes & Goerzen's book's
+ * `udp_remote.py`, which pretends to drop half the packets. Changed: loopback unless `--host`;
+ * `--seed` makes the losses reproducible; bytes that are not UTF-8 printed safely; Ctrl-C exits 0.
  */
 import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
 import { printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
-import { runMain } from "../lib/errors.ts";
-import { bindUdp, serveDatagrams } from "../lib/datagram.ts";
+import { closeQuietly, explain, requireUnstableNet, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { randomSource } from "../lib/random.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
-/** The slides' port. */
-export const DEFAULT_PORT = 1060;
-
-const USAGE =
-  `usage: deno run --allow-net examples/udp_length_server.ts [--host 127.0.0.1] [--port ${DEFAULT_PORT}] [--drop P] [--seed N]
+const USAGE = `usage: deno run --allow-net examples/udp_length_server.ts [options]
   --host, -H  address to bind (default 127.0.0.1)
-  --port, -p  port to bind (0 lets the OS choose; default ${DEFAULT_PORT})
+  --port, -p  port to bind (0 lets the OS choose; default 1060)
   --drop P    share of requests to drop, 0 to 1 (default 0)
-  --seed N    make the dropping reproducible`;
+  --seed N    make the dropping reproducible (default: unseeded)`;
 
 /** Options for {@link serve}. */
 export interface LengthOptions {
@@ -53,40 +43,70 @@ export interface LengthOptions {
   drop?: number;
   /** Seed for the dropping. */
   seed?: number;
+  /** Stops the server. */
   signal?: AbortSignal;
+  /** Where the per-datagram lines go. */
   log?: Logger;
 }
 
+/** Opens the server's socket (port 0: the OS picks one). */
+export function bind(hostname = "127.0.0.1", port = 1060): Deno.DatagramConn {
+  requireUnstableNet();
+  try {
+    // socket(AF_INET, SOCK_DGRAM) + bind(('127.0.0.1', 1060))
+    return Deno.listenDatagram({ transport: "udp", hostname, port });
+  } catch (err) {
+    throw withContext(`cannot bind UDP ${hostPort({ hostname, port })}`, err);
+  }
+}
+
 /** Answers (or drops) datagrams until `signal` aborts, then closes the socket. */
-export function serve(socket: Deno.DatagramConn, options: LengthOptions = {}): Promise<void> {
+export async function serve(socket: Deno.DatagramConn, options: LengthOptions = {}): Promise<void> {
   const { drop = 0, signal, log = stdoutLogger } = options;
   const random = randomSource(options.seed);
-  // The same recvfrom()/sendto() loop as udp_server.ts; only what is done with a datagram differs.
-  return serveDatagrams(socket, (data, from) => {
-    // The book's udp_remote.py: "if random.random() < 0.5: print('Pretending to drop ...')".
-    if (random() < drop) {
-      log(`Pretending to drop packet from ${hashAddr(from)}`);
-      return null;
+  // A pending receive() ends only when its socket closes: Ctrl-C closes it.
+  signal?.addEventListener("abort", () => closeQuietly(socket), { once: true });
+  const buf = new Uint8Array(65535); // the slides' MAX: the largest datagram fits
+  try {
+    while (!signal?.aborted) {
+      let data: Uint8Array, from: Deno.NetAddr;
+      try {
+        // recvfrom(MAX): one datagram and its sender's address.
+        [data, from] = (await socket.receive(buf)) as [Uint8Array, Deno.NetAddr];
+      } catch (err) {
+        if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
+        log(`receive failed: ${explain(err)}`);
+        continue;
+      }
+      // udp_remote.py: "if random.random() < 0.5: print('Pretending to drop packet ...')".
+      if (random() < drop) {
+        log(`Pretending to drop packet from ${hashAddr(from)}`);
+        continue;
+      }
+      log(`The client at ${hashAddr(from)} says ${printable(data)}`);
+      // sendto(): the reply goes back to the address the request came from.
+      const reply = new TextEncoder().encode(`The msg was ${data.length} bytes long`);
+      await socket.send(reply, from)
+        .catch((err) => log(`could not reply to ${hashAddr(from)}: ${explain(err)}`));
     }
-    log(`The client at ${hashAddr(from)} says ${printable(data)}`);
-    return new TextEncoder().encode(`The msg was ${data.length} bytes long`);
-  }, { signal, log });
+  } finally {
+    // close()
+    closeQuietly(socket);
+  }
 }
 
 if (import.meta.main) {
   await runMain("udp_length_server", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: `${DEFAULT_PORT}`, drop: "0", seed: undefined },
+      strings: { host: "127.0.0.1", port: "1060", drop: "0", seed: undefined },
       alias: { H: "host", p: "port" },
     });
     const drop = cli.number("drop", 0, 1);
     const seed = cli.string("seed") === undefined ? undefined : Math.floor(cli.number("seed"));
-    // socket(AF_INET, SOCK_DGRAM) + bind()
-    const socket = bindUdp(stripBrackets(cli.string("host")!), cli.port());
+    const socket = bind(stripBrackets(cli.string("host")!), cli.port());
     const dropping = drop > 0 ? `, dropping ${Math.round(drop * 100)}% of requests` : "";
-    console.log(
-      `Listening at ${hostPort(socket.addr as Deno.NetAddr)}${dropping} (Ctrl+C to quit)`,
-    );
+    const at = hostPort(socket.addr as Deno.NetAddr);
+    console.log(`Listening at ${at}${dropping} (Ctrl+C to quit)`);
     await untilShutdown((signal) => serve(socket, { drop, seed, signal }));
   });
 }

@@ -64,7 +64,7 @@ export function isWildcard(host: string): boolean {
  * @param family `IPv4`, `IPv6` or both (`undefined`)
  * @returns interface name and address pairs, loopback last; `null` without `--allow-sys`
  */
-export function hostAddresses(
+function hostAddresses(
   family?: "IPv4" | "IPv6",
 ): { name: string; address: string }[] | null {
   let list: Deno.NetworkInterfaceInfo[];
@@ -80,7 +80,7 @@ export function hostAddresses(
 }
 
 /** Is this a loopback address (127.0.0.0/8 or ::1)? */
-export function isLoopback(address: string): boolean {
+function isLoopback(address: string): boolean {
   return address === "::1" || address.startsWith("127.");
 }
 
@@ -106,6 +106,32 @@ export function reachableAt(host: string, port: number): string[] {
     "Reachable at:",
     ...found.map((a) => `  ${hostPort({ hostname: a.address, port })}  (${a.name})`),
   ];
+}
+
+/**
+ * Same host and port? An IPv4 peer seen on a dual-stack IPv6 socket (`::ffff:127.0.0.1`) is the
+ * same as `127.0.0.1`.
+ *
+ * @param a one address
+ * @param b the other
+ * @returns whether they name the same socket
+ */
+export function sameAddress(a: HostPort, b: HostPort): boolean {
+  const norm = (h: string) => stripBrackets(h).replace(/^::ffff:/i, "").toLowerCase();
+  return a.port === b.port && norm(a.hostname) === norm(b.hostname);
+}
+
+/**
+ * The local address a client socket binds to reach `server`, as the implicit bind of C's first
+ * `sendto()` would: the server's family, and loopback when the server is on loopback (so
+ * `--allow-net=127.0.0.1` is enough), every interface otherwise.
+ *
+ * @param server the server's IP address
+ * @returns `127.0.0.1`, `::1`, `0.0.0.0` or `::`
+ */
+export function localAddressFor(server: string): string {
+  if (isLoopback(server)) return server;
+  return isIPv6Literal(server) ? "::" : "0.0.0.0";
 }
 
 /**

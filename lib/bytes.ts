@@ -97,3 +97,13 @@ export function pyRepr(bytes: Uint8Array): string {
   }
   return `'${out}'`;
 }
+
+/**
+ * Bytes as hex pairs, the way a packet dump shows them.
+ *
+ * @param bytes the bytes
+ * @returns `d9 03`
+ */
+export function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+}

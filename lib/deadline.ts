@@ -1,87 +1,73 @@
 /**
- * Deadlines on a shared, coarse clock, for servers that give every connection a timeout.
+ * One timeout helper for every socket call that waits on a peer: {@link within} races the
+ * call's promise against a timer.
  *
- * A `setTimeout` per connection (or per read) is the obvious way, and it costs: measured here
- * with wrk on a minimal Deno server (accept, read, write, close), a timer created and cleared
- * per request took the server from 35 to 40 µs of CPU per request; a deadline on this shared
- * clock, to 37 µs. A timeout of seconds does not need millisecond precision, so all deadlines
- * share one interval. It starts with the first deadline and stops at the first tick that finds
- * none pending (not at every cancel, which would recreate a timer per request); {@link idle}
- * waits for that, for tests' op sanitizer.
+ * Deno cannot cancel a pending `read()` or `receive()`. When the timer wins, the call is still
+ * pending: close the socket (what a server does with a silent peer), or keep the same promise
+ * and wait on it again (what the UDP clients do, so a late reply is not lost to an abandoned
+ * receive). An overall deadline is a time, not a timer: pass `end - performance.now()`.
  *
  * @module
  */
 
-/** One pending deadline. */
-export interface Deadline {
-  /** Resolves with `"timeout"` once the deadline passes (never, if cancelled first). */
-  readonly expired: Promise<"timeout">;
-  /** Whether it has passed. */
-  readonly passed: boolean;
-  /** Forgets the deadline; call it when the work finished in time. */
-  cancel(): void;
-}
-
-interface Entry {
-  at: number;
-  fire: () => void;
-  cancelled: boolean;
-}
-
-/** How often the shared clock checks, in ms: the precision of these deadlines. */
-export const RESOLUTION_MS = 50;
-
-// A plain array, swept at each tick: cancel() only sets a flag.
-let pending: Entry[] = [];
-let ticker: ReturnType<typeof setInterval> | undefined;
-const stopped: (() => void)[] = [];
-
-function tick() {
-  const now = performance.now();
-  const due = pending.filter((e) => !e.cancelled && e.at <= now);
-  pending = pending.filter((e) => !e.cancelled && e.at > now);
-  for (const e of due) e.fire();
-  if (pending.length === 0) {
-    clearInterval(ticker);
-    ticker = undefined;
-    for (const wake of stopped.splice(0)) wake();
+/** A socket call did not complete in time. */
+export class TimeoutError extends Deno.errors.TimedOut {
+  /**
+   * Makes the error.
+   *
+   * @param message what did not happen in time (`the peer sent nothing for 30 s`)
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "TimeoutError";
   }
 }
 
 /**
- * Resolves once no deadline is pending and the shared clock has stopped (within one tick).
- * Tests call it after stopping a server, so no timer outlives the test.
+ * Resolves or rejects as `call` does, or rejects with a {@link TimeoutError} carrying `message`
+ * once `ms` milliseconds have passed. The timer is always cleared. Given a function, `within`
+ * calls it with an `AbortSignal` that aborts at the timeout, for calls that can be cancelled
+ * (`Deno.connect`): then nothing is left pending.
+ *
+ * @param call the socket call's promise (`conn.read(buf)`, `socket.receive()`), or a function
+ * that starts it with a signal (`(signal) => Deno.connect({ hostname, port, signal })`)
+ * @param ms the limit in ms (`Infinity`: none; 0 or less: only an already settled promise wins)
+ * @param message the timeout's message, for the one-line error or the log
+ * @returns what the call resolves to
  */
-export function idle(): Promise<void> {
-  if (ticker === undefined) return Promise.resolve();
-  return new Promise((resolve) => stopped.push(resolve));
+export function within<T>(
+  call: Promise<T> | ((signal: AbortSignal) => Promise<T>),
+  ms: number,
+  message: string,
+): Promise<T> {
+  const abort = typeof call === "function" ? new AbortController() : undefined;
+  const promise = typeof call === "function" ? call(abort!.signal) : call;
+  if (ms === Infinity) return promise;
+  promise.catch(() => {}); // if the timer wins, a later failure of the call is not unhandled
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new TimeoutError(message);
+      abort?.abort(err);
+      reject(err);
+    }, Math.max(0, ms));
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
- * A deadline `ms` from now, on the shared clock (precise to {@link RESOLUTION_MS}).
+ * For `.catch()` after {@link within} where a timeout is an answer, not a failure: turns a
+ * {@link TimeoutError} into `null` and rethrows anything else.
  *
- * @param ms how long from now
- * @returns the deadline; `cancel()` it when done
+ * @param err what the wait rejected with
+ * @returns `null` for a timeout
  */
-export function deadline(ms: number): Deadline {
-  let fire!: () => void;
-  let passed = false;
-  const expired = new Promise<"timeout">((resolve) =>
-    fire = () => {
-      passed = true;
-      resolve("timeout");
-    }
-  );
-  const entry: Entry = { at: performance.now() + ms, fire, cancelled: false };
-  pending.push(entry);
-  ticker ??= setInterval(tick, RESOLUTION_MS);
-  return {
-    expired,
-    get passed() {
-      return passed;
-    },
-    cancel() {
-      entry.cancelled = true; // swept at the next tick; the clock stops if nothing is left
-    },
-  };
+export function timedOut(err: unknown): null {
+  if (err instanceof TimeoutError) return null;
+  throw err;
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

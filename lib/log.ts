@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { bold, cyan, dim, getColorEnabled, red, setColorEnabled, yellow } from "@std/fmt/colors";
+import { bold, dim, getColorEnabled, setColorEnabled } from "@std/fmt/colors";
 
 let decided = false;
 
-/** Decides once whether colour is on: not with `NO_COLOR`, not when stdout is not a TTY. */
-export function colorEnabled(): boolean {
+/* Decides once whether colour is on: not with `NO_COLOR`, not when stdout is not a TTY. */
+function colorEnabled(): boolean {
   if (!decided) {
     decided = true;
     let tty = false;
@@ -32,21 +32,6 @@ export function strong(text: string): string {
 /** Dim, for secondary detail (timings, hints). */
 export function faint(text: string): string {
   return colorEnabled() ? dim(text) : text;
-}
-
-/** Cyan, for addresses and ports. */
-export function addr(text: string): string {
-  return colorEnabled() ? cyan(text) : text;
-}
-
-/** Yellow, for warnings that do not stop the program (a dropped peer, a timeout). */
-export function warn(text: string): string {
-  return colorEnabled() ? yellow(text) : text;
-}
-
-/** Red, for failures. */
-export function bad(text: string): string {
-  return colorEnabled() ? red(text) : text;
 }
 
 /** A prefixed logger for a server's per-peer events: `log("peer closed")`. */
@@ -80,6 +65,3 @@ export const stdoutLogger: Logger = (line) => {
     setTimeout(flushLog, 0);
   }
 };
-
-/** A logger that discards everything (tests that do not look at the log). */
-export const silentLogger: Logger = () => {};

@@ -56,3 +56,38 @@ export async function getaddrinfo(host: string, family: 0 | 4 | 6 = 0): Promise<
     throw new UserError(`cannot resolve "${bare}": ${(err as Error).message}`);
   }
 }
+
+/** Looks up the addresses of one family, 4 or 6 (an empty list or a rejection: none). */
+export type Resolve = (host: string, family: 4 | 6) => Promise<string[]>;
+
+/** `getaddrinfo(host)` for one family: the addresses only. */
+export async function resolveFamily(host: string, family: 4 | 6): Promise<string[]> {
+  return (await getaddrinfo(host, family)).map((a) => a.address);
+}
+
+/**
+ * The family the system puts first for `host`: the family of getaddrinfo's first answer
+ * (RFC 6724 ordering, /etc/gai.conf on Linux). IPv6 if the lookup fails.
+ *
+ * @param host the name
+ * @returns 4 or 6
+ */
+export async function systemPreference(host: string): Promise<4 | 6> {
+  try {
+    return (await getaddrinfo(host, 0))[0].family;
+  } catch {
+    return 6;
+  }
+}
+
+/**
+ * A lookup that answers from a fixed list instead of getaddrinfo (like curl's `--resolve`):
+ * for demos and tests of a race where the system has no name with both families.
+ *
+ * @param addresses IPv6 and IPv4 literals
+ * @returns a {@link Resolve} giving each family its addresses from the list
+ */
+export function pinnedResolver(addresses: string[]): Resolve {
+  return (_host, family) =>
+    Promise.resolve(addresses.filter((a) => isIPv6Literal(a) === (family === 6)));
+}

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { flushLog } from "./log.ts";
 
 /** A signal that aborts on SIGINT or SIGTERM, and the means to stop listening. */
 export interface ShutdownSignal {
@@ -40,8 +41,8 @@ export function onShutdown(): ShutdownSignal {
 }
 
 /**
- * Runs a server until Ctrl-C or SIGTERM: `run` gets a signal that aborts on either, and the OS
- * signal listeners are removed when it returns.
+ * Runs a server until Ctrl-C or SIGTERM: `run` gets a signal that aborts on either. When it
+ * returns, the OS signal listeners are removed and the log's last lines are written.
  *
  * @param run the server, which must stop when its signal aborts
  */
@@ -51,5 +52,6 @@ export async function untilShutdown(run: (signal: AbortSignal) => Promise<void>)
     await run(shutdown.signal);
   } finally {
     shutdown.dispose();
+    flushLog();
   }
 }

@@ -1,5 +1,5 @@
 /** In-process test helpers: a server on port 0 for the length of one test, always stopped. */
-import { idle as deadlinesIdle } from "../lib/deadline.ts";
+import { within } from "../lib/deadline.ts";
 
 /** Log lines collected by a server under test. */
 export type Lines = string[];
@@ -21,7 +21,6 @@ export async function withServer<L extends { addr: Deno.Addr }>(
   } finally {
     stop.abort();
     await serving;
-    await deadlinesIdle(); // the shared deadline clock stops within one tick
   }
   return log;
 }
@@ -69,4 +68,25 @@ export async function neverReads(port: number): Promise<{ close(): Promise<void>
       await writing;
     },
   };
+}
+
+/** `Deno.listen` on TCP with an optional backlog, for tests that need a listener of their own. */
+export function listenTcp(hostname: string, port: number, backlog?: number): Deno.TcpListener {
+  return Deno.listen({ hostname, port, transport: "tcp", tcpBacklog: backlog });
+}
+
+/** sendall(): writes every byte, looping over partial writes. */
+export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.length;) off += await conn.write(data.subarray(off));
+}
+
+/** Reads until EOF (at most `limit` bytes), giving up after `timeoutMs` in all. */
+export async function readToEnd(conn: Deno.Conn, limit: number, timeoutMs = 10_000) {
+  const buf = new Uint8Array(limit + 1);
+  let len = 0;
+  const end = performance.now() + timeoutMs;
+  for (let n; (n = await within(conn.read(buf.subarray(len)), end - performance.now(), "EOF"));) {
+    if ((len += n) > limit) throw new Error(`more than ${limit} bytes`);
+  }
+  return buf.subarray(0, len);
 }

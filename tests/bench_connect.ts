@@ -14,7 +14,7 @@
  */
 import { parseCli } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
-import { connectHappyEyeballs } from "../lib/happy_eyeballs.ts";
+import { connectHappyEyeballs } from "../examples/happy_eyeballs_client.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
 
 async function time(f: () => Promise<Deno.Conn>): Promise<string> {

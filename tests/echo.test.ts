@@ -1,9 +1,8 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { serve } from "../examples/echo_server.ts";
 import { client } from "../examples/echo_client.ts";
-import { deno, lines, startServer } from "../lib/process.ts";
-import { listenTcp } from "../lib/tcp.ts";
-import { neverReads, until, withServer } from "./_util.ts";
+import { deno, lines, startServer } from "./_process.ts";
+import { listenTcp, neverReads, until, withServer } from "./_util.ts";
 
 const FOUR_SCORE = "Four score and seven years ago our fathers did stuff";
 const quiet = () => {};

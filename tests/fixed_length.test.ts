@@ -1,10 +1,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { serve } from "../examples/fixed_length_server.ts";
 import { greet } from "../examples/fixed_length_client.ts";
-import { deno, startServer } from "../lib/process.ts";
-import { readToEnd, writeAll } from "../lib/stream.ts";
-import { listenTcp } from "../lib/tcp.ts";
-import { sleep, until, withServer } from "./_util.ts";
+import { deno, startServer } from "./_process.ts";
+import { listenTcp, readToEnd, sleep, until, withServer, writeAll } from "./_util.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -18,7 +16,7 @@ async function raw(port: number, parts: string[], pauseMs = 0): Promise<string> 
       if (pauseMs) await sleep(pauseMs);
     }
     await conn.closeWrite(); // "that is all": a short message is now known to be short
-    return dec.decode(await readToEnd(conn, 4096, { timeoutMs: 5000 }));
+    return dec.decode(await readToEnd(conn, 4096, 5000));
   } finally {
     conn.close();
   }
@@ -69,9 +67,9 @@ Deno.test("fixed length: a silent peer is dropped after the timeout, others are 
         dec.decode(await greet({ hostname: "127.0.0.1", port: addr.port })),
         "Hello World!",
       );
-      assertEquals((await readToEnd(silent, 10, { timeoutMs: 5000 })).length, 0); // closed by server
+      assertEquals((await readToEnd(silent, 10, 5000)).length, 0); // closed by server
       await until(
-        () => log.some((l) => /#\d+: timed out: the peer sent nothing for 0\.3 s$/.test(l)),
+        () => log.some((l) => /#\d+: timed out: the peer did not finish in 0\.3 s$/.test(l)),
         () => `${log}`,
       );
     } finally {

@@ -7,7 +7,7 @@ import { assertEquals } from "@std/assert";
 import { bind as bindUdp, serve as serveUdp } from "../examples/udp_server.ts";
 import { bind as bindTcp, serve as serveTcp } from "../examples/tcp_server.ts";
 import { uppercase as tcpUppercase } from "../examples/tcp_client.ts";
-import { Running } from "../lib/process.ts";
+import { Running } from "./_process.ts";
 import { withServer } from "./_util.ts";
 
 const python = await new Deno.Command("python3", { args: ["--version"] }).output()

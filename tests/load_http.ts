@@ -16,7 +16,7 @@
  */
 import { parseCli } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
-import { Running } from "../lib/process.ts";
+import { Running } from "./_process.ts";
 import { cpuSeconds, peakMB } from "./_proc.ts";
 
 const PYTHON_SERVER = `

@@ -14,9 +14,8 @@
  */
 import { parseCli } from "../lib/cli.ts";
 import { runMain } from "../lib/errors.ts";
-import { Running } from "../lib/process.ts";
+import { Running } from "./_process.ts";
 import { cpuSeconds } from "./_proc.ts";
-import { closeWrite, writeAll } from "../lib/stream.ts";
 
 const PYTHON_SERVER = `
 import socket
@@ -42,8 +41,10 @@ async function transfer(port: number, total: number): Promise<number> {
   const t0 = performance.now();
   try {
     const sending = (async () => {
-      for (let sent = 0; sent < total; sent += chunk.length) await writeAll(conn, chunk);
-      await closeWrite(conn);
+      for (let sent = 0; sent < total; sent += chunk.length) {
+        for (let off = 0; off < chunk.length;) off += await conn.write(chunk.subarray(off));
+      }
+      await conn.closeWrite();
     })();
     const buf = new Uint8Array(256 * 1024);
     let got = 0;

@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { ROOT } from "../lib/process.ts";
+import { ROOT } from "./_process.ts";
 
 const hasScript = await new Deno.Command("script", { args: ["--version"] }).output()
   .then((o) => o.success, () => false);

@@ -1,9 +1,16 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { bind, serve } from "../examples/tcp_server.ts";
 import { uppercase } from "../examples/tcp_client.ts";
-import { deno, lines, startServer } from "../lib/process.ts";
-import { readToEnd, writeAll } from "../lib/stream.ts";
-import { neverReads, sleep, until, upperReference, withServer } from "./_util.ts";
+import { deno, lines, startServer } from "./_process.ts";
+import {
+  neverReads,
+  readToEnd,
+  sleep,
+  until,
+  upperReference,
+  withServer,
+  writeAll,
+} from "./_util.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -98,7 +105,7 @@ Deno.test("tcp: a silent client is dropped after the idle timeout", async () => 
       const silent = await Deno.connect({ port: addr.port });
       try {
         const t0 = performance.now();
-        const got = await readToEnd(silent, 10, { timeoutMs: 5000 }); // EOF when the server closes
+        const got = await readToEnd(silent, 10, 5000); // EOF when the server closes
         assertEquals(got.length, 0);
         assert(performance.now() - t0 < 4000);
         await until(

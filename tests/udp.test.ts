@@ -1,8 +1,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { bind, serve } from "../examples/udp_server.ts";
-import { uppercase } from "../examples/udp_client.ts";
-import { NoReplyError } from "../lib/datagram.ts";
-import { deno, lines, startServer } from "../lib/process.ts";
+import { NoReplyError, uppercase } from "../examples/udp_client.ts";
+import { deno, lines, startServer } from "./_process.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -60,6 +59,49 @@ Deno.test("udp: the client gives up with NoReplyError when nobody answers", asyn
     );
   } finally {
     silent.close();
+  }
+});
+
+Deno.test("udp: a reply to the first send that arrives during the second wait is taken", async () => {
+  const server = bind("127.0.0.1", 0);
+  try {
+    // The server answers the first request only after 80 ms: past the client's first 50 ms wait.
+    const serving = (async () => {
+      const [data, from] = await server.receive();
+      await new Promise((r) => setTimeout(r, 80));
+      await server.send(data.map((x) => x ^ 0x20), from);
+      return server.receive(); // the resend arrives too; the reply to it is never needed
+    })();
+    const reply = await uppercase(server.addr as Deno.NetAddr, enc.encode("abc"), {
+      timeoutMs: 50,
+      retries: 1,
+    });
+    assertEquals(dec.decode(reply), "ABC");
+    await serving;
+  } finally {
+    server.close();
+  }
+});
+
+Deno.test("udp: a datagram from a stranger is not the reply; the server's is", async () => {
+  const server = bind("127.0.0.1", 0);
+  const stranger = bind("127.0.0.1", 0);
+  try {
+    const serving = (async () => {
+      const [data, from] = await server.receive();
+      await stranger.send(enc.encode("SPOOF"), from);
+      await new Promise((r) => setTimeout(r, 20));
+      await server.send(data, from);
+    })();
+    const reply = await uppercase(server.addr as Deno.NetAddr, enc.encode("real"), {
+      timeoutMs: 2000,
+      retries: 0,
+    });
+    await serving;
+    assertEquals(dec.decode(reply), "real");
+  } finally {
+    server.close();
+    stranger.close();
   }
 });
 
@@ -195,7 +237,7 @@ Deno.test("udp scripts: a client with no server exits 1 after its timeout, with 
     ]);
     assertEquals(out.code, 1);
     assertEquals(lines(out.stderr), [
-      `udp_client: no reply from 127.0.0.1:${port} after 3 attempts (0.1 s each): is the server running on that host and port? UDP cannot tell a lost datagram from a closed port`,
+      `udp_client: no reply after 3 attempts to 127.0.0.1 port ${port} (0.1 s each): is the server running there? An unconnected UDP socket cannot tell a lost datagram from a closed port`,
     ]);
     assert(performance.now() - t0 >= 300, "it waited for its timeouts");
   } finally {

@@ -5,8 +5,9 @@ import {
   type Family,
   HappyEyeballsError,
   type TraceEvent,
-} from "../lib/happy_eyeballs.ts";
-import { listenTcp } from "../lib/tcp.ts";
+} from "../examples/happy_eyeballs_client.ts";
+import { deno, lines, Running, startServer } from "./_process.ts";
+import { listenTcp } from "./_util.ts";
 
 /** A clock that moves only when the test says so. */
 class FakeClock implements Clock {
@@ -390,5 +391,156 @@ Deno.test("happy eyeballs on loopback: everything dead gives the aggregated erro
   } finally {
     filler.close();
     v6.close();
+  }
+});
+
+// The client script, against this repository's HTTP server.
+
+Deno.test("happy eyeballs client: against http_server.ts it gets its 404", async () => {
+  const { server, port } = await startServer(
+    "examples/http_server.ts",
+    [],
+    /Listening on http:\/\/127\.0\.0\.1:(\d+)\//,
+  );
+  try {
+    const out = await deno([
+      "run",
+      "--allow-net",
+      "examples/happy_eyeballs_client.ts",
+      "127.0.0.1",
+      `${port}`,
+    ]);
+    assertEquals(out.code, 0, out.stderr);
+    const got = lines(out.stdout);
+    assertEquals(got[0], "127.0.0.1 is an address: nothing to look up");
+    assertMatch(out.stdout, /\nTrying 127\.0\.0\.1 at [\d.]+ ms\n/);
+    assertMatch(
+      out.stdout,
+      /\nConnected to 127\.0\.0\.1 after \d+ ms\nHTTP\/1\.1 404 Not Found\r?\n/,
+    );
+    assertEquals(got.at(-1), "Data was received in 1 reads");
+    await server.waitFor(/GET \/ -> 404\n/);
+  } finally {
+    await server.stop();
+  }
+});
+
+Deno.test("happy eyeballs client: a dead IPv6 path costs one attempt delay; --sequential waits it out", async () => {
+  // ::1 listener that never accepts, backlog 0, filled: SYNs to it are dropped (a black hole).
+  let v6: Deno.TcpListener | undefined, server: Running | undefined, port = 0;
+  for (let i = 0; i < 10 && !server; i++) {
+    v6 = listenTcp("::1", 0, 0);
+    port = v6.addr.port;
+    try {
+      server = (await startServer(
+        "examples/http_server.ts",
+        [],
+        /Listening on http:\/\/127\.0\.0\.1:(\d+)\//,
+        ["--allow-net"],
+        ["--port", `${port}`],
+      )).server;
+    } catch {
+      v6.close();
+    }
+  }
+  const filler = await Deno.connect({ hostname: "::1", port });
+  try {
+    const race = await deno([
+      "run",
+      "--allow-net",
+      "examples/happy_eyeballs_client.ts",
+      "dual.test",
+      `${port}`,
+      "--resolve",
+      "::1,127.0.0.1",
+    ]);
+    assertEquals(race.code, 0, race.stderr);
+    assertMatch(race.stdout, /Trying ::1 at [\d.]+ ms\n/);
+    assertMatch(race.stdout, /Trying 127\.0\.0\.1 at (2[4-9]\d|[3-9]\d\d)(\.\d)? ms\n/);
+    assertMatch(race.stdout, / {2}::1 cancelled: another address won\n/);
+    const connected = Number(race.stdout.match(/Connected to 127\.0\.0\.1 after (\d+) ms/)![1]);
+    assert(connected >= 245 && connected < 2000, `${connected} ms`);
+
+    const seq = await deno([
+      "run",
+      "--allow-net",
+      "examples/happy_eyeballs_client.ts",
+      "dual.test",
+      `${port}`,
+      "--resolve",
+      "::1,127.0.0.1",
+      "--sequential",
+      "--attempt-timeout",
+      "600",
+    ]);
+    assertEquals(seq.code, 0, seq.stderr);
+    assertMatch(seq.stdout, / {2}::1 failed at [\d.]+ ms: timed out: no answer in 600 ms\n/);
+    const waited = Number(seq.stdout.match(/Connected to 127\.0\.0\.1 after (\d+) ms/)![1]);
+    assert(waited >= 595, `${waited} ms`);
+  } finally {
+    filler.close();
+    v6?.close();
+    await server?.stop();
+  }
+});
+
+Deno.test("happy eyeballs client: one line for an unknown host, a refusal, a missing permission", async () => {
+  const unknown = await deno([
+    "run",
+    "--allow-net",
+    "examples/happy_eyeballs_client.ts",
+    "no-such-host.invalid",
+  ]);
+  assertEquals(unknown.code, 1);
+  assertMatch(
+    unknown.stderr,
+    /^happy_eyeballs_client: no address to connect to for "no-such-host\.invalid": IPv[46] lookup \(cannot resolve/,
+  );
+  assertEquals(lines(unknown.stderr).length, 1);
+  const l = listenTcp("127.0.0.1", 0);
+  const port = l.addr.port;
+  l.close();
+  const refused = await deno([
+    "run",
+    "--allow-net",
+    "examples/happy_eyeballs_client.ts",
+    "127.0.0.1",
+    `${port}`,
+  ]);
+  assertEquals(lines(refused.stderr), [
+    `happy_eyeballs_client: could not connect to 127.0.0.1 port ${port}: 127.0.0.1 (connection refused: nothing listens there; is the server running, on that host and port?)`,
+  ]);
+  const denied = await deno([
+    "run",
+    "--allow-net=127.0.0.1",
+    "examples/happy_eyeballs_client.ts",
+    "localhost",
+    "80",
+  ]);
+  assertEquals(lines(denied.stderr), [
+    'happy_eyeballs_client: no permission to look up or reach "localhost": run with --allow-net',
+  ]);
+  const usage = await deno(["run", "--allow-net", "examples/happy_eyeballs_client.ts"]);
+  assertEquals(usage.code, 2);
+});
+
+Deno.test("happy eyeballs client: a server that accepts and never answers is a timeout, not a hang", async () => {
+  const silent = listenTcp("127.0.0.1", 0); // the kernel completes handshakes; nobody reads
+  try {
+    const out = await deno([
+      "run",
+      "--allow-net",
+      "examples/happy_eyeballs_client.ts",
+      "127.0.0.1",
+      `${silent.addr.port}`,
+      "--timeout",
+      "300",
+    ]);
+    assertEquals(out.code, 1);
+    assertEquals(lines(out.stderr), [
+      "happy_eyeballs_client: timed out: the server sent nothing for 0.3 s",
+    ]);
+  } finally {
+    silent.close();
   }
 });

@@ -1,8 +1,7 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
-import { ask } from "../examples/udp_backoff_client.ts";
-import { serve } from "../examples/udp_length_server.ts";
-import { bindUdp, ConnectedDatagram, NoReplyError } from "../lib/datagram.ts";
-import { deno, lines, startServer } from "../lib/process.ts";
+import { ask, NoReplyError } from "../examples/udp_backoff_client.ts";
+import { bind as bindUdp, serve } from "../examples/udp_length_server.ts";
+import { deno, lines, startServer } from "./_process.ts";
 import { sleep } from "./_util.ts";
 
 const enc = new TextEncoder();
@@ -110,18 +109,21 @@ Deno.test("connected UDP: a stray datagram from a third socket is ignored and re
   const server = bindUdp("127.0.0.1", 0);
   const stranger = bindUdp("127.0.0.1", 0);
   const ignored: number[] = [];
-  const sock = new ConnectedDatagram(server.addr as Deno.NetAddr, (d) => ignored.push(d.from.port));
   try {
-    await sock.send(enc.encode("hi"));
-    const [, from] = await server.receive();
-    await stranger.send(enc.encode("not from the server"), from);
-    await sleep(20);
-    await server.send(enc.encode("from the server"), from);
-    const got = await sock.receive(2000);
-    assertEquals(new TextDecoder().decode(got!), "from the server");
+    const serving = (async () => {
+      const [data, from] = await server.receive();
+      await stranger.send(enc.encode("not from the server"), from);
+      await sleep(20);
+      await server.send(enc.encode(`from the server: ${data.length}`), from);
+    })();
+    const reply = await ask(server.addr as Deno.NetAddr, "hi", {
+      initialMs: 1000,
+      onIgnored: (from) => ignored.push(from.port),
+    });
+    await serving;
+    assertEquals(reply, "from the server: 2");
     assertEquals(ignored, [(stranger.addr as Deno.NetAddr).port]);
   } finally {
-    sock.close();
     server.close();
     stranger.close();
   }

@@ -1,10 +1,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { serve } from "../examples/http_server.ts";
-import { imfDate, parseHead, parseRequestLine, response } from "../lib/http.ts";
-import { deno, startServer } from "../lib/process.ts";
-import { readToEnd, writeAll } from "../lib/stream.ts";
-import { listenTcp } from "../lib/tcp.ts";
-import { sleep, until, withServer } from "./_util.ts";
+import { imfDate, parseHead, parseRequestLine, response, serve } from "../examples/http_server.ts";
+import { deno, startServer } from "./_process.ts";
+import { listenTcp, readToEnd, sleep, until, withServer, writeAll } from "./_util.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -25,7 +22,7 @@ async function raw(
       if (pauseMs) await sleep(pauseMs);
     }
     await conn.closeWrite();
-    return dec.decode(await readToEnd(conn, 1 << 20, { timeoutMs: 5000 }));
+    return dec.decode(await readToEnd(conn, 1 << 20, 5000));
   } finally {
     conn.close();
   }
@@ -91,8 +88,8 @@ Deno.test("response: IMF-fixdate, Content-Length equal to the body, HEAD with th
     imfDate(new Date(Date.UTC(1994, 10, 6, 8, 49, 37))),
     "Sun, 06 Nov 1994 08:49:37 GMT",
   );
-  const get = dec.decode(response(404, "Not Found: nothing.\n"));
-  const head = dec.decode(response(404, "Not Found: nothing.\n", true));
+  const get = dec.decode(response(404));
+  const head = dec.decode(response(404, true));
   const [getHead, body] = get.split("\r\n\r\n");
   assertEquals(head, `${getHead}\r\n\r\n`);
   assertEquals(Number(getHead.match(/Content-Length: (\d+)/)![1]), enc.encode(body).length);
@@ -195,7 +192,7 @@ Deno.test("http: a client that sends half a line is timed out (408) while anothe
         statusOf(await raw(addr.port, ["GET / HTTP/1.0\r\n\r\n"])),
         "HTTP/1.1 404 Not Found",
       );
-      const answer = dec.decode(await readToEnd(slow, 4096, { timeoutMs: 5000 }));
+      const answer = dec.decode(await readToEnd(slow, 4096, 5000));
       assertEquals(statusOf(answer), "HTTP/1.1 408 Request Timeout");
       await until(() => log.some((l) => l.endsWith("(head unfinished) -> 408")), () => `${log}`);
       // The other client was answered first: the slow one blocked no one while it waited.

@@ -1,0 +1,63 @@
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { getservbyname, getservbyport, loadServices, parseServices } from "../lib/services.ts";
+import { deno, lines } from "./_process.ts";
+
+Deno.test("services: /etc/services format, and the built-in table when the file is missing", async () => {
+  const parsed = parseServices(
+    "# comment\nhttp\t\t80/tcp\t\twww\t\t# WorldWideWeb HTTP\nbad line\ndomain 53/udp\n",
+  );
+  assertEquals(parsed, [
+    { name: "http", port: 80, protocol: "tcp", aliases: ["www"] },
+    { name: "domain", port: 53, protocol: "udp", aliases: [] },
+  ]);
+  const builtIn = await loadServices("/nonexistent/services");
+  assertEquals(builtIn.source, "built-in table");
+  assertMatch(builtIn.fallbackReason!, /\/nonexistent\/services/);
+  for (const table of [builtIn, await loadServices()]) {
+    assertEquals(getservbyname(table, "ssh"), 22);
+    assertEquals(getservbyname(table, "www"), 80);
+    assertEquals(getservbyport(table, 80), "http");
+    assertEquals(getservbyport(table, 53, "udp"), "domain");
+  }
+});
+
+Deno.test("lookup script: getaddrinfo for localhost, ssh and 80, from /etc/services; and without permissions", async () => {
+  const full = await deno([
+    "run",
+    "--allow-net",
+    "--allow-sys=hostname,networkInterfaces",
+    "--allow-read=/etc/services",
+    "examples/lookup.ts",
+    "localhost",
+    "ssh",
+  ]);
+  assertEquals(full.code, 0, full.stderr);
+  const got = lines(full.stdout);
+  assertMatch(got[0], /^gethostname\(\) = ".+"$/);
+  assertEquals(got[1], 'getaddrinfo("localhost", "ssh"):');
+  assert(got.includes("  AF_INET   SOCK_STREAM  IPPROTO_TCP  127.0.0.1  port 22"), full.stdout);
+  assert(got.includes('getservbyname("ssh", "tcp") = 22'));
+  assert(got.includes('getservbyport(80, "tcp") = "http"'));
+  assert(got.includes("(services from /etc/services)"));
+  assert(got.some((l) => /^ {2}lo {2}IPv4 {2}127\.0\.0\.1\/8$/.test(l)), full.stdout);
+
+  const bare = await deno(["run", "--allow-net", "examples/lookup.ts"]);
+  assertEquals(bare.code, 0);
+  assert(bare.stdout.includes("gethostname() = (needs --allow-sys=hostname)"));
+  assert(
+    bare.stdout.includes(
+      "(services from the built-in table: no permission to read /etc/services (add --allow-read=/etc/services))",
+    ),
+  );
+  assert(
+    bare.stdout.includes(
+      'getaddrinfo("localhost", "http"):\n  AF_INET   SOCK_STREAM  IPPROTO_TCP  127.0.0.1  port 80\n',
+    ),
+  );
+
+  const unknown = await deno(["run", "--allow-net", "examples/lookup.ts", "no-such-host.invalid"]);
+  assertEquals(unknown.code, 1);
+  assertEquals(lines(unknown.stderr), [
+    'lookup: cannot resolve "no-such-host.invalid": no address found for that name',
+  ]);
+});
