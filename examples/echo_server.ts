@@ -17,6 +17,7 @@
  * waiting for a connection
  *
  * $ deno run --allow-net examples/echo_client.ts "short message"
+ * ...
  * short message
  * ```
  *

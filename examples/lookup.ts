@@ -16,6 +16,7 @@
  * (services from /etc/services)
  * interfaces:
  *   lo  IPv4  127.0.0.1/8
+ *   ...
  * ```
  *
  * Source: `001_e066542f0be65e1e.txt`: `gethostname()`, `getaddrinfo(host, service)`,

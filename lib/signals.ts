@@ -6,21 +6,14 @@
  */
 import { flushLog } from "./log.ts";
 
-/** A signal that aborts on SIGINT or SIGTERM, and the means to stop listening. */
-export interface ShutdownSignal {
-  /** Aborted when SIGINT or SIGTERM arrives. */
-  signal: AbortSignal;
-  /** Removes the OS signal listeners (call once the server has stopped). */
-  dispose(): void;
-}
-
 /**
- * Listens for SIGINT (Ctrl-C) and SIGTERM and aborts the returned signal on the first. SIGTERM
- * is not available on Windows and is skipped there.
+ * Runs a server until Ctrl-C (SIGINT) or SIGTERM: `run` gets a signal that aborts on the first
+ * of them (SIGTERM is skipped where the OS has none, as on Windows). When `run` returns, the OS
+ * signal listeners are removed and the log's last lines are written.
  *
- * @returns the signal and a dispose function
+ * @param run the server, which must stop when its signal aborts
  */
-export function onShutdown(): ShutdownSignal {
+export async function untilShutdown(run: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const controller = new AbortController();
   const handler = () => controller.abort(new Error("interrupted"));
   const added: Deno.Signal[] = [];
@@ -32,26 +25,10 @@ export function onShutdown(): ShutdownSignal {
       // not supported on this OS
     }
   }
-  return {
-    signal: controller.signal,
-    dispose() {
-      for (const sig of added) Deno.removeSignalListener(sig, handler);
-    },
-  };
-}
-
-/**
- * Runs a server until Ctrl-C or SIGTERM: `run` gets a signal that aborts on either. When it
- * returns, the OS signal listeners are removed and the log's last lines are written.
- *
- * @param run the server, which must stop when its signal aborts
- */
-export async function untilShutdown(run: (signal: AbortSignal) => Promise<void>): Promise<void> {
-  const shutdown = onShutdown();
   try {
-    await run(shutdown.signal);
+    await run(controller.signal);
   } finally {
-    shutdown.dispose();
+    for (const sig of added) Deno.removeSignalListener(sig, handler);
     flushLog();
   }
 }

@@ -13,6 +13,7 @@ import {
 import { hex } from "../lib/bytes.ts";
 import { diagram } from "../lib/diagram.ts";
 import { deno, lines } from "./_process.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 const FLAGS = ["A", "B", "C", "D", "E", "F", "G", "H"] as const;
 const noFlags = () => Object.fromEntries(FLAGS.map((f) => [f, false])) as Message["flags"];
@@ -135,4 +136,8 @@ Deno.test("byte_order script: prints the conversions, the diagram, and the UDP r
     "12 34 a5 ab cd ef 07 ff",
     "Sent the 8 bytes to ourselves over UDP and decoded them: the same message.",
   ]);
+});
+
+Deno.test("byte_order.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/byte_order.ts");
 });

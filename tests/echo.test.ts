@@ -3,6 +3,7 @@ import { serve } from "../examples/echo_server.ts";
 import { client } from "../examples/echo_client.ts";
 import { deno, lines, startServer } from "./_process.ts";
 import { listenTcp, neverReads, until, withServer } from "./_util.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 const FOUR_SCORE = "Four score and seven years ago our fathers did stuff";
 const quiet = () => {};
@@ -131,4 +132,12 @@ Deno.test("echo: a client that never reads its echo is dropped, not waited for f
       }
     },
   );
+});
+
+Deno.test("echo_server.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/echo_server.ts");
+});
+
+Deno.test("echo_client.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/echo_client.ts");
 });

@@ -3,6 +3,7 @@ import { serve } from "../examples/fixed_length_server.ts";
 import { greet } from "../examples/fixed_length_client.ts";
 import { deno, startServer } from "./_process.ts";
 import { listenTcp, readToEnd, sleep, until, withServer, writeAll } from "./_util.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -104,4 +105,12 @@ Deno.test("fixed length scripts: the header's transcript", async () => {
     end.stdout,
     `Listening at 127.0.0.1:${port} (Ctrl+C to quit)\nThe incoming sixteen-octet message says 'Hi there, server'\nReply sent, socket closed\n`,
   );
+});
+
+Deno.test("fixed_length_server.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/fixed_length_server.ts");
+});
+
+Deno.test("fixed_length_client.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/fixed_length_client.ts");
 });

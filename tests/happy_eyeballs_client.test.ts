@@ -8,6 +8,7 @@ import {
 } from "../examples/happy_eyeballs_client.ts";
 import { deno, lines, Running, startServer } from "./_process.ts";
 import { listenTcp } from "./_util.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 /** A clock that moves only when the test says so. */
 class FakeClock implements Clock {
@@ -543,4 +544,8 @@ Deno.test("happy eyeballs client: a server that accepts and never answers is a t
   } finally {
     silent.close();
   }
+});
+
+Deno.test("happy_eyeballs_client.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/happy_eyeballs_client.ts");
 });

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { imfDate, parseHead, parseRequestLine, response, serve } from "../examples/http_server.ts";
 import { deno, startServer } from "./_process.ts";
 import { listenTcp, readToEnd, sleep, until, withServer, writeAll } from "./_util.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -273,4 +274,8 @@ Deno.test("http script: the header's transcript", async () => {
   }
   const bad = await deno(["run", "--allow-net", "examples/http_server.ts", "--port", "http"]);
   assertEquals(bad.code, 2);
+});
+
+Deno.test("http_server.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/http_server.ts");
 });

@@ -5,6 +5,7 @@ import { ipv6Bytes } from "../lib/address.ts";
 import { hex } from "../lib/bytes.ts";
 import { deno, lines, startServer } from "./_process.ts";
 import { until } from "./_util.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 Deno.test("ipv6Bytes: inet_pton for IPv6, with :: and an IPv4 tail", () => {
   assertEquals(hex(ipv6Bytes("::1")), "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01");
@@ -143,4 +144,18 @@ Deno.test("ipv6 client: the IPv4-mapped form it suggests does reach an IPv4 sock
   } finally {
     v4.close();
   }
+});
+
+Deno.test("ipv6_server.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/ipv6_server.ts", [
+    ["0xa8 0xca", "0x[0-9a-f]{1,2} 0x[0-9a-f]{1,2}"],
+    ["a8 ca", "[0-9a-f]{2} [0-9a-f]{2}"],
+  ]);
+});
+
+Deno.test("ipv6_client.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/ipv6_client.ts", [
+    ["0xa8 0xca", "0x[0-9a-f]{1,2} 0x[0-9a-f]{1,2}"],
+    ["a8 ca", "[0-9a-f]{2} [0-9a-f]{2}"],
+  ]);
 });

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { getservbyname, getservbyport, loadServices, parseServices } from "../lib/services.ts";
 import { deno, lines } from "./_process.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 Deno.test("services: /etc/services format, and the built-in table when the file is missing", async () => {
   const parsed = parseServices(
@@ -60,4 +61,8 @@ Deno.test("lookup script: getaddrinfo for localhost, ssh and 80, from /etc/servi
   assertEquals(lines(unknown.stderr), [
     'lookup: cannot resolve "no-such-host.invalid": no address found for that name',
   ]);
+});
+
+Deno.test("lookup.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/lookup.ts", [['"myhost"', '".+"']]);
 });

@@ -11,6 +11,7 @@ import {
   withServer,
   writeAll,
 } from "./_util.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -230,4 +231,12 @@ Deno.test("tcp: a client that sends but never reads is dropped after the idle ti
       }
     },
   );
+});
+
+Deno.test("tcp_server.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/tcp_server.ts");
+});
+
+Deno.test("tcp_client.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/tcp_client.ts");
 });

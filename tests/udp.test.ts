@@ -2,6 +2,7 @@ import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { bind, serve } from "../examples/udp_server.ts";
 import { NoReplyError, uppercase } from "../examples/udp_client.ts";
 import { deno, lines, startServer } from "./_process.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -275,4 +276,12 @@ Deno.test("udp scripts: an address this machine does not have is one line with a
   assertEquals(lines(out.stderr), [
     "udp_server: cannot bind UDP 203.0.113.77:0: address not available: this machine has no such address; use 127.0.0.1, ::1, 0.0.0.0 or :: (or one of this host's addresses)",
   ]);
+});
+
+Deno.test("udp_server.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/udp_server.ts");
+});
+
+Deno.test("udp_client.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/udp_client.ts");
 });

@@ -3,6 +3,7 @@ import { ask, NoReplyError } from "../examples/udp_backoff_client.ts";
 import { bind as bindUdp, serve } from "../examples/udp_length_server.ts";
 import { deno, lines, startServer } from "./_process.ts";
 import { sleep } from "./_util.ts";
+import { checkTranscript } from "./_transcript.ts";
 
 const enc = new TextEncoder();
 
@@ -187,4 +188,12 @@ Deno.test("backoff scripts: no server: five waits 0.1 to 1.6 s, one line, exit 1
   assert(
     bad.stderr.startsWith('udp_length_server: bad --drop "2": expected a number from 0 to 1\n'),
   );
+});
+
+Deno.test("udp_length_server.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/udp_length_server.ts");
+});
+
+Deno.test("udp_backoff_client.ts: its header's try-it transcript, run for real", async () => {
+  await checkTranscript("examples/udp_backoff_client.ts");
 });
