@@ -34,3 +34,67 @@ Deno.test("headers: each example opens with a JSDoc run guide", async () => {
     }
   }
 });
+
+Deno.test("README: the Rosetta table covers the documents' calls, and each example named shows its Deno call", async () => {
+  const section = readme.split("## The socket API, from Python and C to Deno")[1].split("\n## ")[0];
+  const rows = section.split("\n").filter((l) => l.startsWith("| `") || l.startsWith("| thr"));
+  const firstColumn = rows.map((r) => r.split("|")[1]).join(" ");
+  for (
+    const call of [
+      "socket",
+      "bind",
+      "listen",
+      "accept",
+      "connect",
+      "send",
+      "sendall",
+      "sendto",
+      "recv",
+      "recvfrom",
+      "recv_into",
+      "recv_all",
+      "shutdown",
+      "close",
+      "settimeout",
+      "SO_REUSEADDR",
+      "getaddrinfo",
+      "gethostbyname",
+      "gethostname",
+      "getservbyname",
+      "getservbyport",
+      "inet_pton",
+      "htons",
+      "htonl",
+      "getsockname",
+      "getpeername",
+    ]
+  ) {
+    assert(new RegExp(`\\b${call}\\b`).test(firstColumn), `the table has no row for ${call}`);
+  }
+  let checked = 0;
+  for (const row of rows) {
+    const [, python, denoCell, where] = row.split(/ \| |^\| | \|$/);
+    const code = denoCell.match(/`([^`]+)`/)?.[1] ?? "";
+    assert(code, `${python}: no Deno call in backticks`);
+    // The call's name: `socket.receive(buf)` -> `.receive(`, `within(p, ms)` -> `within(`.
+    const head = code.includes("(") ? code.slice(0, code.indexOf("(")) : code;
+    const needle = head.slice(Math.max(0, head.lastIndexOf("."))) + (code.includes("(") ? "(" : "");
+    const files = [...where.matchAll(/\]\((examples\/[a-z_0-9]+\.ts)\)/g)].map((m) => m[1]);
+    assert(files.length > 0, `${python}: no example named`);
+    for (const file of files) {
+      const text = await Deno.readTextFile(new URL(`../${file}`, import.meta.url));
+      assert(text.includes(needle), `${file} does not contain ${needle} (row ${python})`);
+      checked++;
+    }
+  }
+  assert(checked > 50, `only ${checked} checks`);
+});
+
+Deno.test("examples: each makes its own socket calls and imports no other example", async () => {
+  const calls = /Deno\.(listen|listenDatagram|connect)\(/;
+  for (const name of examples.filter((n) => n !== "tour.ts" && n !== "lookup.ts")) {
+    const text = await Deno.readTextFile(new URL(`../examples/${name}`, import.meta.url));
+    assert(calls.test(text), `${name} makes no socket call of its own`);
+    assert(!/from "\.\/[a-z_]+\.ts"/.test(text), `${name} imports another example`);
+  }
+});
