@@ -23,11 +23,11 @@
  * ```
  *
  * Source: `000_860ab8cd1e472fb1.txt`: httpclient.py, which it includes (`Trying`, `Connected to`,
- * `GET` with `Host`, `Data was received in N recv calls`), and its section on happy eyeballs (one
- * strategy it discusses: try the next address after a short delay, in parallel). `--sequential`
- * is Beej's plain getaddrinfo loop, one address after another. Fixed: a dead address was waited
- * out; no `Connection: close`, so a keep-alive server hung it; N counted the final empty read.
- * The tour shows a real race (it breaks IPv6 on purpose and pins both addresses with --resolve).
+ * `GET` with `Host`, `Data was received in N recv calls`), and happy eyeballs, which it mentions
+ * as one strategy being discussed in the IETF (try the next address when the first has not
+ * answered within a small delay, e.g. 300 ms). `--sequential` is Beej's getaddrinfo loop, one
+ * address after another. Fixed: a dead address was waited out; no `Connection: close`, so a
+ * keep-alive server hung it; N counted the final empty read. The tour shows a real race.
  */
 import { isIPv4Literal, isIPv6Literal, stripBrackets } from "../lib/address.ts";
 import { parseCli, parsePort, UsageError } from "../lib/cli.ts";

@@ -19,9 +19,9 @@
  *
  * Source: the textbook's TCPServer.py (Kurose & Ross 2.7; `003_7590de73a228964a.txt` stops just
  * before it), same bytes on the wire. Fixed: one `recv(1024)` cut longer messages, this streams
- * until the client half-closes; many clients at once, capped, where `listen(1)` made the rest
- * wait; a client that goes silent or never reads is dropped after `--idle-timeout` (reads and
- * writes); a reset or bad bytes end only that client's exchange; Ctrl-C exits 0.
+ * until the client half-closes; many clients at once, capped, where the original served one
+ * (with `listen(1)` Linux queues about two more, then drops SYNs and the clients retransmit); a
+ * client silent or not reading for `--idle-timeout` is dropped; a reset ends only its exchange.
  */
 import { hashAddr, hostPort, serverBanner, stripBrackets } from "../lib/address.ts";
 import { asciiUpper, printable } from "../lib/bytes.ts";

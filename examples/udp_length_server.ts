@@ -86,8 +86,11 @@ export async function serve(socket: Deno.DatagramConn, options: LengthOptions = 
       log(`The client at ${hashAddr(from)} says ${printable(data)}`);
       // sendto(): the reply goes back to the address the request came from.
       const reply = new TextEncoder().encode(`The msg was ${data.length} bytes long`);
-      await socket.send(reply, from)
-        .catch((err) => log(`could not reply to ${hashAddr(from)}: ${explain(err)}`));
+      try {
+        await socket.send(reply, from);
+      } catch (err) {
+        log(`could not reply to ${hashAddr(from)}: ${explain(err)}`);
+      }
     }
   } finally {
     // close()

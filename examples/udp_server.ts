@@ -68,8 +68,11 @@ export async function serve(
       }
       log(`Received from ${hashAddr(from)}: ${printable(data)}`);
       // sendto(): the reply, upper-cased in place (Python's bytes.upper()), back to the sender.
-      await socket.send(asciiUpper(data), from)
-        .catch((err) => log(`could not reply to ${hashAddr(from)}: ${explain(err)}`));
+      try {
+        await socket.send(asciiUpper(data), from);
+      } catch (err) {
+        log(`could not reply to ${hashAddr(from)}: ${explain(err)}`);
+      }
     }
   } finally {
     // close(): the port is free again.

@@ -57,58 +57,6 @@ export function isWildcard(host: string): boolean {
 }
 
 /**
- * This host's addresses, for a server bound to a wildcard address to tell classmates where to
- * connect. Uses `Deno.networkInterfaces()` (no traffic is sent; the documents' trick of
- * "connecting" a UDP socket to 8.8.8.8 fails on a machine without a default route).
- *
- * @param family `IPv4`, `IPv6` or both (`undefined`)
- * @returns interface name and address pairs, loopback last; `null` without `--allow-sys`
- */
-function hostAddresses(
-  family?: "IPv4" | "IPv6",
-): { name: string; address: string }[] | null {
-  let list: Deno.NetworkInterfaceInfo[];
-  try {
-    list = Deno.networkInterfaces();
-  } catch {
-    return null; // NotCapable: --allow-sys=networkInterfaces was not granted.
-  }
-  return list
-    .filter((i) => family === undefined || i.family === family)
-    .map((i) => ({ name: i.name, address: i.address }))
-    .sort((a, b) => Number(isLoopback(a.address)) - Number(isLoopback(b.address)));
-}
-
-/** Is this a loopback address (127.0.0.0/8 or ::1)? */
-function isLoopback(address: string): boolean {
-  return address === "::1" || address.startsWith("127.");
-}
-
-/**
- * The lines a server bound to `host` prints so that others can find it: nothing for a specific
- * address, the host's addresses for a wildcard (or how to see them without `--allow-sys`).
- *
- * @param host the address the server bound
- * @param port the port it bound
- * @returns lines to print
- */
-export function reachableAt(host: string, port: number): string[] {
-  if (!isWildcard(host)) return [];
-  const family = host === "0.0.0.0" ? "IPv4" : undefined;
-  const found = hostAddresses(family);
-  if (found === null) {
-    return [
-      "Listening on every interface. To list this host's addresses here, add " +
-      "--allow-sys=networkInterfaces; or run `ip -brief address` (Linux) or `ipconfig` (Windows).",
-    ];
-  }
-  return [
-    "Reachable at:",
-    ...found.map((a) => `  ${hostPort({ hostname: a.address, port })}  (${a.name})`),
-  ];
-}
-
-/**
  * Same host and port? An IPv4 peer seen on a dual-stack IPv6 socket (`::ffff:127.0.0.1`) is the
  * same as `127.0.0.1`.
  *
@@ -134,21 +82,46 @@ export function localAddressFor(server: string): string {
   return isIPv6Literal(server) ? "::" : "0.0.0.0";
 }
 
+/** Is this a loopback address (127.0.0.0/8 or ::1)? */
+function isLoopback(address: string): boolean {
+  return address === "::1" || address.startsWith("127.");
+}
+
 /**
  * What the Kurose & Ross servers print once they listen: `serverIP: <ip>`, `serverPort: <port>`,
- * where classmates can reach a wildcard bind, and the quit hint (Ctrl+C, where the course said
- * Ctrl+Z, which only suspends the process and keeps the port taken).
+ * for a wildcard bind the addresses classmates can use (from `Deno.networkInterfaces()`, loopback
+ * last; the documents' trick of "connecting" a UDP socket to 8.8.8.8 fails on a machine without a
+ * default route), and the quit hint (Ctrl+C, where the course said Ctrl+Z, which only suspends
+ * the process and keeps the port taken).
  *
  * @param addr the bound address (read back from the socket, so port 0 shows the real port)
  * @returns the lines to print
  */
 export function serverBanner(addr: HostPort): string[] {
-  return [
-    `serverIP: ${addr.hostname}`,
-    `serverPort: ${addr.port}`,
-    ...reachableAt(addr.hostname, addr.port),
-    strong("Press Ctrl+C to quit. Listening..."),
-  ];
+  const lines = [`serverIP: ${addr.hostname}`, `serverPort: ${addr.port}`];
+  if (isWildcard(addr.hostname)) {
+    let found: Deno.NetworkInterfaceInfo[] | undefined;
+    try {
+      found = Deno.networkInterfaces()
+        .filter((i) => addr.hostname !== "0.0.0.0" || i.family === "IPv4")
+        .sort((a, b) => Number(isLoopback(a.address)) - Number(isLoopback(b.address)));
+    } catch {
+      // NotCapable: --allow-sys=networkInterfaces was not granted.
+    }
+    if (found === undefined) {
+      lines.push(
+        "Listening on every interface. To list this host's addresses here, add " +
+          "--allow-sys=networkInterfaces; or run `ip -brief address` (Linux) or `ipconfig` (Windows).",
+      );
+    } else {
+      lines.push("Reachable at:");
+      for (const a of found) {
+        lines.push(`  ${hostPort({ hostname: a.address, port: addr.port })}  (${a.name})`);
+      }
+    }
+  }
+  lines.push(strong("Press Ctrl+C to quit. Listening..."));
+  return lines;
 }
 
 /**

@@ -43,16 +43,21 @@ export function within<T>(
   const abort = typeof call === "function" ? new AbortController() : undefined;
   const promise = typeof call === "function" ? call(abort!.signal) : call;
   if (ms === Infinity) return promise;
-  promise.catch(() => {}); // if the timer wins, a later failure of the call is not unhandled
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  // One promise and one timer per call: this runs for every read and write of a server.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const err = new TimeoutError(message);
       abort?.abort(err);
       reject(err);
     }, Math.max(0, ms));
+    promise.then((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    }, (err) => {
+      clearTimeout(timer);
+      reject(err); // after the timeout this does nothing: a late failure is not unhandled
+    });
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
