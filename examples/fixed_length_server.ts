@@ -26,7 +26,7 @@ import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
 import { pyRepr } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
 import { sleep, within } from "../lib/deadline.ts";
-import { closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
+import { acceptRetryMs, closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
@@ -116,8 +116,13 @@ export async function serve(listener: Deno.Listener, options: FixedOptions = {})
       conn = await listener.accept();
     } catch (err) {
       if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
-      log(`accept failed: ${explain(err)}`);
-      await sleep(100);
+      // A client that reset while queued is gone: take the next at once. Out of descriptors or
+      // memory: say so and pause briefly, or the loop would spin.
+      const pause = acceptRetryMs(err);
+      if (pause > 0) {
+        log(`accept failed: ${explain(err)}`);
+        await sleep(pause);
+      }
       continue;
     }
     // One task per client; the slides served one at a time, so one silent client blocked all.

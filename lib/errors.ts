@@ -103,6 +103,23 @@ export function closeQuietly(resource: { close(): void }): void {
   }
 }
 
+/**
+ * How long a server's accept loop pauses after `accept()` failed with `err`. A connection that
+ * died in the queue (the client reset or aborted before it was accepted: ENOTCONN, ECONNABORTED,
+ * ECONNRESET, EPROTO) says nothing about the next one: 0, take it at once. Anything else, such
+ * as running out of file descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), would fail
+ * again at once: a short pause, so the loop does not spin.
+ *
+ * @param err what `accept()` threw
+ * @returns the pause in ms: 0, or 50
+ */
+export function acceptRetryMs(err: unknown): number {
+  const e = Deno.errors;
+  const gone = err instanceof e.NotConnected || err instanceof e.ConnectionAborted ||
+    err instanceof e.ConnectionReset || (err instanceof Error && /os error 71\b/.test(err.message));
+  return gone ? 0 : 50;
+}
+
 /** Is UDP available? `Deno.listenDatagram` exists only with the unstable `net` feature. */
 export function requireUnstableNet(): void {
   if (typeof Deno.listenDatagram !== "function") {
