@@ -39,18 +39,31 @@ export type Logger = (line: string) => void;
 
 const pendingLines: string[] = [];
 let flushScheduled = false;
+let stdoutGone = false; // set once stdout cannot be written: log lines are dropped from then on
 const lineEncoder = new TextEncoder();
 
 /**
  * Writes the log lines waiting in {@link stdoutLogger}'s batch. Called by the servers when they
  * stop and by `runMain` before exiting, so nothing is lost and order with `console.log` holds.
+ * If stdout cannot be written (a closed pipe: `... | head -3`), the server goes on without its
+ * log: the lines are dropped, and one line on stderr says so.
  */
 export function flushLog(): void {
   flushScheduled = false;
   if (pendingLines.length === 0) return;
   const bytes = lineEncoder.encode(pendingLines.join("\n") + "\n");
   pendingLines.length = 0;
-  for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+  if (stdoutGone) return;
+  try {
+    for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+  } catch (err) {
+    stdoutGone = true;
+    try {
+      console.error(`log lines are dropped from now on: stdout cannot be written (${err})`);
+    } catch {
+      // stderr is gone too: nothing left to tell
+    }
+  }
 }
 
 /**

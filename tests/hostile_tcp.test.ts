@@ -3,7 +3,7 @@
  * serving a well-behaved client promptly, print no stack trace, and be idle afterwards.
  */
 import { assert, assertEquals } from "@std/assert";
-import { type Running, startServer } from "./_process.ts";
+import { ROOT, type Running, startServer } from "./_process.ts";
 import { readToEnd, writeAll } from "./_util.ts";
 
 const hasPython = await new Deno.Command("python3", { args: ["--version"] }).output()
@@ -80,3 +80,37 @@ for (const s of SERVERS) {
     },
   });
 }
+
+Deno.test("tcp_server: a closed stdout (`| head -3`) drops the log, one line says so, serving goes on", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "examples/tcp_server.ts", "--port", "0"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  // Read the banner, as `head -3` would, then close the pipe.
+  const reader = child.stdout.getReader();
+  let banner = "";
+  while (!/Listening\.\.\.\n/.test(banner)) {
+    const { value } = await reader.read();
+    banner += new TextDecoder().decode(value);
+  }
+  await reader.cancel();
+  const port = Number(banner.match(/serverPort: (\d+)/)![1]);
+  try {
+    for (const word of ["one", "two", "three"]) {
+      const [reply] = await exchange(port, word);
+      assertEquals(reply, word.toUpperCase());
+      await new Promise((r) => setTimeout(r, 50)); // let the log line be flushed, and fail
+    }
+  } finally {
+    child.kill("SIGINT");
+  }
+  const status = await child.status;
+  const err = await stderr;
+  assertEquals(status.code, 0, err);
+  assertEquals(err.split("\n").filter(Boolean).length, 1, err);
+  assert(err.startsWith("log lines are dropped from now on: stdout cannot be written"), err);
+});
