@@ -30,7 +30,7 @@
  * bytes once the FIN arrives. Also fixed: timeouts, and one line when nothing listens.
  */
 import { hostPort, stripBrackets } from "../lib/address.ts";
-import { printable } from "../lib/bytes.ts";
+import { printable, terminalSafe } from "../lib/bytes.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
 import { within } from "../lib/deadline.ts";
 import { runMain, withContext } from "../lib/errors.ts";
@@ -126,6 +126,6 @@ if (import.meta.main) {
       port: cli.port(),
       timeoutMs: cli.number("timeout", 0.001, 3600) * 1000,
     });
-    console.log(echo);
+    console.log(terminalSafe(echo)); // a server's escape sequences are printed escaped
   });
 }

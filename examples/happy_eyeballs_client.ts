@@ -30,6 +30,7 @@
  * keep-alive server hung it; N counted the final empty read. The tour shows a real race.
  */
 import { isIPv4Literal, isIPv6Literal, stripBrackets } from "../lib/address.ts";
+import { terminalSafe } from "../lib/bytes.ts";
 import { parseCli, parsePort, UsageError } from "../lib/cli.ts";
 import { within } from "../lib/deadline.ts";
 import { explain, runMain, UserError } from "../lib/errors.ts";
@@ -455,7 +456,7 @@ if (import.meta.main) {
         cli.string("path")!,
         { timeoutMs: options.timeoutMs },
       );
-      console.log(text.trimEnd());
+      console.log(terminalSafe(text).trimEnd()); // escapes from the server stay escaped
       console.log(`Data was received in ${reads} reads`);
     } finally {
       // close()

@@ -25,6 +25,7 @@
  * a streaming server once both socket buffers fill); timeouts; one line when nothing listens.
  */
 import { hostPort, stripBrackets } from "../lib/address.ts";
+import { terminalSafe } from "../lib/bytes.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
 import { within } from "../lib/deadline.ts";
 import { runMain, withContext } from "../lib/errors.ts";
@@ -98,7 +99,8 @@ if (import.meta.main) {
     const timeoutMs = cli.number("timeout", 0.001, 3600) * 1000;
     const ask = async (line: string) => {
       const reply = await uppercase(server, new TextEncoder().encode(line), { timeoutMs });
-      console.log(`Returned from server: ${new TextDecoder().decode(reply)}`);
+      // The reply is printed safely: a server's escape sequences never reach the terminal.
+      console.log(`Returned from server: ${terminalSafe(reply)}`);
     };
     if (cli.positionals.length > 0) return await ask(cli.positionals.join(" "));
     await forEachInputLine("Input lowercase sentence: ", ask);

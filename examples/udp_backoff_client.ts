@@ -25,6 +25,7 @@
  * (a naive port would lose the late reply), and only the server's datagrams count.
  */
 import { hashAddr, hostPort, localAddressFor, sameAddress } from "../lib/address.ts";
+import { terminalSafe } from "../lib/bytes.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
 import { timedOut, within } from "../lib/deadline.ts";
 import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
@@ -126,6 +127,6 @@ if (import.meta.main) {
           `sends (or nothing listens on that port: this socket never hears ICMP "port unreachable")`,
       );
     });
-    console.log(`The server says ${reply}`);
+    console.log(`The server says ${terminalSafe(reply)}`); // escapes stay escaped
   });
 }

@@ -26,6 +26,7 @@
  * server's datagram counts; end of input exits 0 instead of a traceback.
  */
 import { localAddressFor, sameAddress } from "../lib/address.ts";
+import { terminalSafe } from "../lib/bytes.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
 import { timedOut, within } from "../lib/deadline.ts";
 import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
@@ -115,7 +116,7 @@ if (import.meta.main) {
               `from a closed port`,
           );
         });
-      console.log(`Returned from server: ${new TextDecoder().decode(reply)}`);
+      console.log(`Returned from server: ${terminalSafe(reply)}`); // escapes stay escaped
     };
     if (cli.positionals.length > 0) return await ask(cli.positionals.join(" "));
     await forEachInputLine("Input lowercase text: ", ask);

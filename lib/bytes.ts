@@ -79,6 +79,24 @@ export function printable(bytes: Uint8Array, max = 200, total = bytes.length): s
 }
 
 /**
+ * A peer's bytes as text that is safe to print whole: UTF-8 where valid (U+FFFD otherwise),
+ * `\r\n` as a newline, and every other control character (ESC, BEL, a lone CR, C1 codes such
+ * as U+009B) escaped as `\xNN`, so a peer cannot retitle, clear or rewrite the user's terminal.
+ * Newlines and tabs are kept; nothing is shortened.
+ *
+ * @param bytes what the peer sent (or its text, already decoded)
+ * @returns the text to print
+ */
+export function terminalSafe(bytes: Uint8Array | string): string {
+  const text = typeof bytes === "string" ? bytes : decoder.decode(bytes);
+  return text.replace(/\r\n/g, "\n").replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+/**
  * Python 2's `repr()` of a byte string, as the lecture slides print it: `'Hi there, server'`.
  * Printable ASCII as it is; quote, backslash and control bytes escaped; other bytes as `\xNN`.
  *

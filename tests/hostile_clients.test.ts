@@ -1,0 +1,90 @@
+/**
+ * Hostile servers against the clients, each client run as a real subprocess: escape sequences
+ * never reach the terminal raw.
+ */
+import { assert, assertEquals } from "@std/assert";
+import { deno } from "./_process.ts";
+import { writeAll } from "./_util.ts";
+
+const EVIL = "pwned\x1b]0;pwned\x07\x1b[2J\r\n";
+
+/** Checks that `out` shows the escapes escaped, and none of them raw. */
+function assertSafe(out: { stdout: string; stderr: string }) {
+  const all = out.stdout + out.stderr;
+  // deno-lint-ignore no-control-regex
+  assert(!/[\x07\x1b]/.test(all), `a raw escape reached the terminal: ${JSON.stringify(all)}`);
+  assert(out.stdout.includes("\\x1b]0;pwned\\x07\\x1b[2J"), JSON.stringify(out.stdout));
+}
+
+/** A TCP server that answers every connection's first read with `EVIL`, then closes. */
+async function evilTcp(body: (port: number) => Promise<void>) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      try {
+        await conn.read(new Uint8Array(4096));
+        await writeAll(conn, new TextEncoder().encode(EVIL));
+      } catch { /* the client went away */ }
+      conn.close();
+    }
+  })();
+  try {
+    await body(listener.addr.port);
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+  }
+}
+
+/** A UDP server that answers every datagram with `EVIL`. */
+async function evilUdp(body: (port: number) => Promise<void>) {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    while (true) {
+      const [, from] = await socket.receive();
+      await socket.send(new TextEncoder().encode(EVIL), from);
+    }
+  })();
+  try {
+    await body((socket.addr as Deno.NetAddr).port);
+  } finally {
+    socket.close();
+    await serving.catch(() => {});
+  }
+}
+
+for (
+  const [script, extra] of [
+    ["tcp_client", ["hi"]],
+    ["echo_client", ["hi"]],
+    ["happy_eyeballs_client", []],
+  ] as const
+) {
+  Deno.test(`${script}: a server's escape sequences are printed escaped`, async () => {
+    await evilTcp(async (port) => {
+      const args = script === "happy_eyeballs_client"
+        ? ["127.0.0.1", `${port}`]
+        : ["--port", `${port}`, ...extra];
+      const out = await deno(["run", "--allow-net", `examples/${script}.ts`, ...args]);
+      assertEquals(out.code, 0, out.stderr);
+      assertSafe(out);
+    });
+  });
+}
+
+for (const script of ["udp_client", "udp_backoff_client"]) {
+  Deno.test(`${script}: a server's escape sequences are printed escaped`, async () => {
+    await evilUdp(async (port) => {
+      const out = await deno([
+        "run",
+        "--allow-net",
+        `examples/${script}.ts`,
+        "--port",
+        `${port}`,
+        "hi",
+      ]);
+      assertEquals(out.code, 0, out.stderr);
+      assertSafe(out);
+    });
+  });
+}
