@@ -23,7 +23,7 @@
  * a student would type them. A step whose output is not what the header promises stops the tour
  * with exit code 1, so the tour is also a check.
  */
-import { parseCli } from "../lib/cli.ts";
+import { parseCli, UsageError } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
 import { faint, strong } from "../lib/log.ts";
 import { within } from "../lib/deadline.ts";
@@ -482,11 +482,20 @@ export const SECTIONS: Section[] = [
 ];
 
 if (import.meta.main) {
-  await runMain("tour", "usage: deno task tour [SECTION-NUMBER...]", async () => {
+  const usage = [
+    "usage: deno task tour [SECTION...]",
+    "Runs every example on loopback and narrates what each side printed; SECTION picks some:",
+    ...SECTIONS.map((s, i) => `  ${String(i + 1).padStart(2)}  ${s.title}`),
+  ].join("\n");
+  await runMain("tour", usage, async () => {
     const cli = parseCli(Deno.args, { maxPositionals: Infinity });
+    const unknown = cli.positionals.find((n) => !/^\d+$/.test(n) || !SECTIONS[Number(n) - 1]);
+    if (unknown !== undefined) {
+      throw new UsageError(`no section "${unknown}": the sections are 1 to ${SECTIONS.length}`);
+    }
     const chosen = cli.positionals.length === 0
       ? SECTIONS
-      : cli.positionals.map((n) => SECTIONS[Number(n) - 1]).filter(Boolean);
+      : cli.positionals.map((n) => SECTIONS[Number(n) - 1]);
     const guide = new Guide();
     const t0 = performance.now();
     for (const section of chosen) {

@@ -110,6 +110,7 @@ if (import.meta.main) {
     const maxMs = cli.number("max", 0.001, 3600) * 1000;
     if (maxMs < initialMs) throw new UsageError("--max is below --initial: nothing would be sent");
     const port = cli.port();
+    if (port === 0) throw new UsageError("bad --port 0: the server's port is needed");
     requireUnstableNet();
     const [{ address }] = await getaddrinfo(cli.string("host")!);
     const server: Deno.NetAddr = { transport: "udp", hostname: address, port };

@@ -137,7 +137,8 @@ export function parseCli(args: string[], spec: CliSpec): Cli {
     number(name, min = -Infinity, max = Infinity) {
       const text = string(name) ?? "";
       const n = Number(text);
-      if (text.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+      // Decimal only: Number() would also take "0x10", "1e3" and " 5 ".
+      if (!/^(\d+(\.\d*)?|\.\d+)$/.test(text) || n < min || n > max) {
         throw new UsageError(`bad --${name} "${text}": expected a number from ${min} to ${max}`);
       }
       return n;

@@ -78,3 +78,16 @@ Deno.test("addresses: the seeds' ip#port and the URL-style [v6]:port", () => {
   ]);
   assertEquals([isIPv6Literal("::1"), isIPv6Literal("localhost")], [true, false]);
 });
+
+Deno.test("parseCli: numbers are decimal only (no hex, exponent or spaces)", () => {
+  const spec = { strings: { timeout: "1" } };
+  assertEquals(parseCli(["--timeout", "2.5"], spec).number("timeout", 0, 10), 2.5);
+  assertEquals(parseCli(["--timeout", ".5"], spec).number("timeout", 0, 10), 0.5);
+  for (const bad of ["0x10", "1e1", " 5", "5 ", "-1", "+1", "Infinity", ""]) {
+    assertThrows(
+      () => parseCli([`--timeout=${bad}`], spec).number("timeout", 0, 100),
+      UsageError,
+      "expected a number",
+    );
+  }
+});

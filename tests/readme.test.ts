@@ -1,5 +1,5 @@
 /** The index stays true: every example is in the README table, and every header is a run guide. */
-import { assert, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 
 const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 const examples = [...Deno.readDirSync(new URL("../examples/", import.meta.url))]
@@ -97,4 +97,21 @@ Deno.test("examples: each makes its own socket calls and imports no other exampl
     assert(calls.test(text), `${name} makes no socket call of its own`);
     assert(!/from "\.\/[a-z_]+\.ts"/.test(text), `${name} imports another example`);
   }
+});
+
+Deno.test("tour: an unknown section is a usage error; --help lists the sections", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "examples/tour.ts", ...args],
+      cwd: new URL("..", import.meta.url),
+      env: { NO_COLOR: "1" },
+    }).output();
+  for (const bad of ["99", "abc", "0"]) {
+    const out = await run([bad]);
+    assertEquals(out.code, 2, bad);
+    assertMatch(new TextDecoder().decode(out.stderr), new RegExp(`^tour: no section "${bad}"`));
+  }
+  const help = new TextDecoder().decode((await run(["--help"])).stdout);
+  assertMatch(help, /^ {3}1 {2}UDP uppercase/m);
+  assertMatch(help, /^ {2}10 {2}Happy eyeballs/m);
 });

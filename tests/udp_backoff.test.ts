@@ -197,3 +197,12 @@ Deno.test("udp_length_server.ts: its header's try-it transcript, run for real", 
 Deno.test("udp_backoff_client.ts: its header's try-it transcript, run for real", async () => {
   await checkTranscript("examples/udp_backoff_client.ts");
 });
+
+Deno.test("backoff scripts: --port 0 is a usage error, not an OS error", async () => {
+  const out = await deno(["run", "--allow-net", "examples/udp_backoff_client.ts", "--port", "0"]);
+  assertEquals(out.code, 2);
+  assertEquals(
+    out.stderr.split("\n")[0],
+    "udp_backoff_client: bad --port 0: the server's port is needed",
+  );
+});
