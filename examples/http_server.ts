@@ -112,6 +112,22 @@ export function parseHead(head: Uint8Array): RequestLine & { headers?: [string, 
     }
     headers.push([field.slice(0, colon).toLowerCase(), field.slice(colon + 1).trim()]);
   }
+  if (fields.some((f) => f.includes("\r"))) return { status: 400, reason: "a bare CR in a field" };
+  // The body's length (RFC 9112 6.3): one Content-Length value, or Transfer-Encoding ending in
+  // chunked, never both. A server that guesses here can be fooled into request smuggling.
+  const values = (name: string) =>
+    headers.filter(([n]) => n === name).flatMap(([, v]) => v.split(",").map((x) => x.trim()));
+  const lengths = new Set(values("content-length"));
+  const codings = values("transfer-encoding");
+  if ([...lengths].some((v) => !/^\d+$/.test(v)) || lengths.size > 1) {
+    return { status: 400, reason: "a bad or ambiguous Content-Length" };
+  }
+  if (codings.length > 0 && lengths.size > 0) {
+    return { status: 400, reason: "both Content-Length and Transfer-Encoding" };
+  }
+  if (codings.length > 0 && codings.at(-1)!.toLowerCase() !== "chunked") {
+    return { status: 400, reason: "a Transfer-Encoding that does not end in chunked" };
+  }
   const hosts = headers.filter(([name]) => name === "host").length;
   if (line.version === "HTTP/1.1" && hosts !== 1) {
     return { status: 400, reason: `HTTP/1.1 needs exactly one Host field (got ${hosts})` };

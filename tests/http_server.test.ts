@@ -279,3 +279,37 @@ Deno.test("http script: the header's transcript", async () => {
 Deno.test("http_server.ts: its header's try-it transcript, run for real", async () => {
   await checkTranscript("examples/http_server.ts");
 });
+
+Deno.test("parseHead: message framing per RFC 9112 6.3, and a bare CR, get 400", () => {
+  const head = (fields: string) => parseHead(enc.encode(`POST / HTTP/1.1\r\nHost: a\r\n${fields}`));
+  const status = (fields: string) => {
+    const got = head(fields);
+    return "status" in got ? got.status : 0;
+  };
+  assertEquals(status("Content-Length: 5"), 0);
+  assertEquals(status("Content-Length: 5\r\nContent-Length: 5"), 0); // the same value twice
+  assertEquals(status("Transfer-Encoding: gzip, chunked"), 0);
+  for (
+    const bad of [
+      "Content-Length: 5\r\nContent-Length: 6",
+      "Content-Length: 5, 6",
+      "Content-Length: -1",
+      "Content-Length: abc",
+      "Content-Length: 5\r\nTransfer-Encoding: chunked",
+      "Transfer-Encoding: chunked, gzip",
+      "Transfer-Encoding: gzip",
+      "X-A: a\rb",
+    ]
+  ) {
+    assertEquals(status(bad), 400, JSON.stringify(bad));
+  }
+});
+
+Deno.test("http: an ambiguous Content-Length is answered 400 on the wire", async () => {
+  await withServer(listenTcp("127.0.0.1", 0), serve, async (addr) => {
+    const reply = await raw(addr.port, [
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+    ]);
+    assertEquals(statusOf(reply), "HTTP/1.1 400 Bad Request");
+  });
+});
