@@ -376,17 +376,19 @@ export async function httpGet(
   const request = new TextEncoder().encode(
     `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
   );
+  // One deadline for the whole response: a server that drips a byte a second gets no longer.
+  const end = performance.now() + timeoutMs;
+  const late = `no complete response in ${timeoutMs / 1000} s`;
   for (let off = 0; off < request.length;) {
-    off += await within(conn.write(request.subarray(off)), timeoutMs, "the server read nothing");
+    off += await within(conn.write(request.subarray(off)), end - performance.now(), late);
   }
   await conn.closeWrite();
   // recv(16384) until the server closes, each read with a timeout (a server that accepts and
   // never answers would hang us). N counts reads that returned data, not the final EOF.
   const chunks: Uint8Array[] = [];
   const buf = new Uint8Array(16384);
-  const silent = `the server sent nothing for ${timeoutMs / 1000} s`;
   let total = 0;
-  for (let n; (n = await within(conn.read(buf), timeoutMs, silent)) !== null;) {
+  for (let n; (n = await within(conn.read(buf), end - performance.now(), late)) !== null;) {
     if ((total += n) > limit) throw new Error(`the response is over ${limit} bytes`);
     chunks.push(buf.slice(0, n));
   }

@@ -37,7 +37,7 @@ export const MAX_REPLY = 64 << 20;
 const USAGE = `usage: deno run --allow-net examples/tcp_client.ts [options] [WORDS...]
   --host, -H       the server's address or name (default 127.0.0.1)
   --port, -p       the server's port (default 12000)
-  --timeout SEC    limit for connecting and for each read or write (default 10)
+  --timeout SEC    limit for the whole exchange: connect, send, reply (default 10)
   WORDS            send these as one message and exit; without them, read lines`;
 
 /** Sends `message` on a new connection and returns the whole reply. */
@@ -46,6 +46,9 @@ export async function uppercase(
   message: Uint8Array,
   { timeoutMs = 10_000, maxReply = MAX_REPLY } = {},
 ): Promise<Uint8Array> {
+  // One deadline for the whole exchange: a server that drips a byte a second gets no longer.
+  const end = performance.now() + timeoutMs;
+  const late = `no complete reply in ${timeoutMs / 1000} s`;
   // socket() + connect(): the three-way handshake happens here, within the timeout.
   const conn = await within(
     (signal) => Deno.connect({ ...server, signal }),
@@ -54,16 +57,11 @@ export async function uppercase(
   ).catch((err) => {
     throw withContext(`cannot connect to ${hostPort(server)}`, err);
   });
-  const silent = `the server sent nothing for ${timeoutMs / 1000} s`;
   try {
     // sendall(), then shutdown(SHUT_WR): "that is all". It runs while the reply is read.
     const sending = (async () => {
       for (let off = 0; off < message.length;) {
-        off += await within(
-          conn.write(message.subarray(off)),
-          timeoutMs,
-          "the server read nothing",
-        );
+        off += await within(conn.write(message.subarray(off)), end - performance.now(), late);
       }
       await conn.closeWrite();
     })();
@@ -71,7 +69,10 @@ export async function uppercase(
     // recv() until EOF, straight into one buffer that doubles as needed (no copy per chunk).
     let reply = new Uint8Array(Math.min(64 * 1024, maxReply + 1));
     let len = 0;
-    for (let n; (n = await within(conn.read(reply.subarray(len)), timeoutMs, silent)) !== null;) {
+    for (
+      let n;
+      (n = await within(conn.read(reply.subarray(len)), end - performance.now(), late));
+    ) {
       if ((len += n) > maxReply) throw new Error(`the reply is over ${maxReply} bytes`);
       if (len === reply.length) {
         const bigger = new Uint8Array(Math.min(len * 2, maxReply + 1));

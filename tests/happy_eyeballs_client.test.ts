@@ -539,7 +539,7 @@ Deno.test("happy eyeballs client: a server that accepts and never answers is a t
     ]);
     assertEquals(out.code, 1);
     assertEquals(lines(out.stderr), [
-      "happy_eyeballs_client: timed out: the server sent nothing for 0.3 s",
+      "happy_eyeballs_client: timed out: no complete response in 0.3 s",
     ]);
   } finally {
     silent.close();

@@ -88,3 +88,56 @@ for (const script of ["udp_client", "udp_backoff_client"]) {
     });
   });
 }
+
+/** A TCP server that drips one byte every 300 ms, 30 at most, on every connection. */
+async function dripping(body: (port: number) => Promise<void>) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const serving = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      (async () => {
+        for (let i = 0; i < 30; i++) {
+          await conn.write(new Uint8Array([0x61]));
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      })().catch(() => {}).finally(() => conns.delete(conn) && conn.close());
+    }
+  })();
+  try {
+    await body(listener.addr.port);
+  } finally {
+    listener.close();
+    for (const c of conns) {
+      conns.delete(c);
+      c.close();
+    }
+    await serving.catch(() => {});
+    await new Promise((r) => setTimeout(r, 350)); // the drip loops end
+  }
+}
+
+for (
+  const [script, args] of [
+    ["tcp_client", ["--timeout", "1", "hi"]],
+    ["echo_client", ["--timeout", "1", "hi"]],
+    ["fixed_length_client", ["--timeout", "1"]],
+    ["happy_eyeballs_client", ["127.0.0.1", "--timeout", "1000"]],
+  ] as const
+) {
+  Deno.test(`${script}: a server that drips a byte every 300 ms is given up on in time`, async () => {
+    await dripping(async (port) => {
+      const portArgs = script === "happy_eyeballs_client"
+        ? [args[0], `${port}`, ...args.slice(1)]
+        : ["--port", `${port}`, ...args];
+      const t0 = performance.now();
+      const out = await deno(["run", "--allow-net", `examples/${script}.ts`, ...portArgs]);
+      const ms = performance.now() - t0;
+      assertEquals(out.code, 1, out.stderr);
+      const errors = out.stderr.split("\n").filter((l) => l.startsWith(`${script}: `));
+      assertEquals(errors.length, 1, out.stderr);
+      // Before: each read had its own 1 s limit, so the 30-byte drip (9 s) was waited out.
+      assert(ms < 4000, `gave up after ${ms.toFixed(0)} ms`);
+    });
+  });
+}
