@@ -71,15 +71,16 @@ export async function handle(conn: Deno.Conn, options: EchoOptions = {}): Promis
   const { chunk = 16, idleTimeoutMs = 30_000, log = stdoutLogger } = options;
   log(`connection - ${hostPort(conn.remoteAddr as Deno.NetAddr)}`);
   const buf = new Uint8Array(chunk);
+  const silent = `the peer sent nothing, or under 512 bytes, for ${idleTimeoutMs / 1000} s`;
+  // The idle clock restarts only after 512 bytes: a client dripping a byte a second would
+  // otherwise hold its connection, and one of the --max-connections slots, forever.
+  let end = performance.now() + idleTimeoutMs, progress = 0;
   while (true) {
     // recv(16): at most 16 bytes per read, so the log shows a message arrive in pieces.
-    const n = await within(
-      conn.read(buf),
-      idleTimeoutMs,
-      `the peer sent nothing for ${idleTimeoutMs / 1000} s`,
-    );
+    const n = await within(conn.read(buf), end - performance.now(), silent);
     // EOF (recv returned b''): the client shut down its sending side. Nothing else ends it.
     if (n === null) break;
+    if ((progress += n) >= 512) [end, progress] = [performance.now() + idleTimeoutMs, 0];
     log(`received "${printable(buf.subarray(0, n))}"`);
     // sendall(): echo all of the chunk, looping over partial writes.
     for (let off = 0; off < n;) {

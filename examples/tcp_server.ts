@@ -64,14 +64,18 @@ export async function handle(
   conn: Deno.Conn,
   { idleTimeoutMs = 30_000, log = stdoutLogger }: ServeOptions = {},
 ): Promise<void> {
-  const silent = `the peer sent nothing for ${idleTimeoutMs / 1000} s`;
+  const silent = `the peer sent nothing, or under 512 bytes, for ${idleTimeoutMs / 1000} s`;
   const stuck = `the peer read nothing for ${idleTimeoutMs / 1000} s`;
   let buf = new Uint8Array(64 * 1024);
   let first = new Uint8Array(0), total = 0;
+  // The idle clock restarts only after 512 bytes: a client dripping a byte a second would
+  // otherwise hold its connection, and one of the --max-connections slots, forever.
+  let end = performance.now() + idleTimeoutMs, progress = 0;
   while (true) {
     // recv(): whatever has arrived, up to the buffer's size; null is EOF (the client's FIN).
-    const n = await within(conn.read(buf), idleTimeoutMs, silent);
+    const n = await within(conn.read(buf), end - performance.now(), silent);
     if (n === null) break;
+    if ((progress += n) >= 512) [end, progress] = [performance.now() + idleTimeoutMs, 0];
     if (total === 0) first = buf.slice(0, Math.min(n, 800)); // for the log line only
     total += n;
     // sendall(): write() may take part of the chunk, so loop until all of it is gone.

@@ -5,6 +5,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { ROOT, type Running, startServer } from "./_process.ts";
 import { readToEnd, writeAll } from "./_util.ts";
+import * as tcp from "../examples/tcp_server.ts";
+import * as echo from "../examples/echo_server.ts";
 
 const hasPython = await new Deno.Command("python3", { args: ["--version"] }).output()
   .then((o) => o.success, () => false);
@@ -114,3 +116,46 @@ Deno.test("tcp_server: a closed stdout (`| head -3`) drops the log, one line say
   assertEquals(err.split("\n").filter(Boolean).length, 1, err);
   assert(err.startsWith("log lines are dropped from now on: stdout cannot be written"), err);
 });
+
+/** Connects and sends one byte every 300 ms until the server closes (30 bytes at most). */
+async function dripper(port: number): Promise<{ done: Promise<void> }> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const done = (async () => {
+    try {
+      for (let i = 0; i < 30; i++) {
+        await conn.write(new Uint8Array([0x61]));
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    } catch { /* the server closed the connection */ }
+    conn.close();
+  })();
+  return { done };
+}
+
+for (const [name, mod] of [["tcp_server", tcp], ["echo_server", echo]] as const) {
+  Deno.test(`${name}: 5 clients dripping a byte every 300 ms do not hold all 5 slots`, async () => {
+    const listener = mod.bind("127.0.0.1", 0);
+    const stop = new AbortController();
+    const log: string[] = [];
+    const serving = mod.serve(listener, {
+      signal: stop.signal,
+      maxConnections: 5,
+      idleTimeoutMs: 500,
+      log: (l) => log.push(l),
+    });
+    const port = listener.addr.port;
+    try {
+      const drips = await Promise.all(Array.from({ length: 5 }, () => dripper(port)));
+      await new Promise((r) => setTimeout(r, 100)); // all five slots are taken
+      const [reply, ms] = await exchange(port, "hello");
+      assertEquals(reply.toLowerCase(), "hello");
+      // Before: the idle timeout restarted at every byte, so the newcomer waited 9 s (the drip).
+      assert(ms < 3000, `served after ${ms.toFixed(0)} ms`);
+      await Promise.all(drips.map((d) => d.done));
+      assert(log.some((l) => /under 512 bytes, for 0\.5 s/.test(l)), log.join("\n"));
+    } finally {
+      stop.abort();
+      await serving;
+    }
+  });
+}
