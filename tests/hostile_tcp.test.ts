@@ -5,6 +5,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { ROOT, type Running, startServer } from "./_process.ts";
 import { readToEnd, writeAll } from "./_util.ts";
+import { cpuSeconds } from "./_proc.ts";
 import * as tcp from "../examples/tcp_server.ts";
 import * as echo from "../examples/echo_server.ts";
 
@@ -159,3 +160,34 @@ for (const [name, mod] of [["tcp_server", tcp], ["echo_server", echo]] as const)
     }
   });
 }
+
+/** How many file descriptors a process has open (Linux), or NaN elsewhere. */
+async function openFds(pid: number): Promise<number> {
+  const out = await new Deno.Command("ls", { args: [`/proc/${pid}/fd`] }).output()
+    .catch(() => null);
+  return out?.success
+    ? new TextDecoder().decode(out.stdout).split("\n").filter(Boolean).length
+    : NaN;
+}
+
+Deno.test({
+  name: "tcp_server: 2,000 connect-and-close cycles leak no descriptor; the server is idle after",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const { server, port } = await startServer("examples/tcp_server.ts", [], SERVERS[0].port);
+    try {
+      const before = await openFds(server.pid);
+      for (let i = 0; i < 2000; i++) (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      const [reply] = await exchange(port, "still here");
+      assertEquals(reply, "STILL HERE");
+      await new Promise((r) => setTimeout(r, 200)); // the last closes are handled
+      assertEquals(await openFds(server.pid), before);
+      const cpu0 = await cpuSeconds(server.pid);
+      await new Promise((r) => setTimeout(r, 1000));
+      const busy = (await cpuSeconds(server.pid)) - cpu0;
+      assert(busy < 0.1, `the server used ${busy} s of CPU in 1 s with no client`);
+    } finally {
+      await stopped(server);
+    }
+  },
+});
