@@ -83,6 +83,7 @@ export async function handle(conn: Deno.Conn, options: EchoOptions = {}): Promis
     if ((progress += n) >= 512) [end, progress] = [performance.now() + idleTimeoutMs, 0];
     log(`received "${printable(buf.subarray(0, n))}"`);
     // sendall(): echo all of the chunk, looping over partial writes.
+    const writing = performance.now();
     for (let off = 0; off < n;) {
       off += await within(
         conn.write(buf.subarray(off, n)),
@@ -90,6 +91,7 @@ export async function handle(conn: Deno.Conn, options: EchoOptions = {}): Promis
         `the peer read nothing for ${idleTimeoutMs / 1000} s`,
       );
     }
+    end += performance.now() - writing; // time spent writing is not time the client was silent
     log(`sent "${printable(buf.subarray(0, n))}"`);
   }
   log("echo complete, client connection closed");

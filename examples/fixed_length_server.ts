@@ -88,8 +88,9 @@ export async function handle(conn: Deno.Conn, options: FixedOptions = {}): Promi
   // close() with unread bytes makes the kernel send a reset, which can destroy the reply.
   await conn.closeWrite().catch(() => {}); // the client may be gone already
   const sink = new Uint8Array(4096);
+  const drained = performance.now() + 1000; // at most 64 KiB and 1 s in all, however it drips
   for (let seen = 0; seen < 65536;) {
-    const n = await within(conn.read(sink), 1000, "").catch(() => null);
+    const n = await within(conn.read(sink), drained - performance.now(), "").catch(() => null);
     if (!n) break; // EOF, a timeout, a reset, or 0 bytes: we are closing anyway
     seen += n;
   }

@@ -402,7 +402,7 @@ const USAGE = `usage: deno run --allow-net examples/happy_eyeballs_client.ts HOS
   PORT                   the port (default 80)
   --path PATH            the path to GET (default /)
   --delay MS             Connection Attempt Delay between attempts (default 250, at least 10)
-  --timeout MS           give up on the whole connect, or on a silent read, after this (default 10000)
+  --timeout MS           limit for the whole connect race, then for the whole response (default 10000)
   --attempt-timeout MS   give up on one address after this long (default 5000)
   --sequential           one address at a time, each after the previous failed (for contrast)
   --resolve A[,A...]     use these addresses instead of looking HOST up (like curl --resolve)`;

@@ -212,9 +212,11 @@ export async function handle(conn: Deno.Conn, options: HttpOptions = {}): Promis
     // unread bytes makes the kernel send a reset, which can destroy the response in flight.
     await conn.closeWrite().catch(() => {});
     const sink = new Uint8Array(16 * 1024);
+    const drained = performance.now() + 1000; // at most 64 KiB and 1 s in all
     for (
       let seen = 0, n;
-      seen < 65536 && (n = await within(conn.read(sink), 1000, "").catch(() => 0));
+      seen < 65536 &&
+      (n = await within(conn.read(sink), drained - performance.now(), "").catch(() => 0));
     ) {
       seen += n;
     }

@@ -80,9 +80,11 @@ export async function handle(
     total += n;
     // sendall(): write() may take part of the chunk, so loop until all of it is gone.
     const chunk = asciiUpper(buf.subarray(0, n));
+    const writing = performance.now();
     for (let off = 0; off < n;) {
       off += await within(conn.write(chunk.subarray(off)), idleTimeoutMs, stuck);
     }
+    end += performance.now() - writing; // time spent writing is not time the client was silent
     // A full buffer means a bulk transfer: bigger reads cost fewer calls per byte.
     if (n === buf.length && n < 256 * 1024) buf = new Uint8Array(n * 2);
   }

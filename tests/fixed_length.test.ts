@@ -114,3 +114,27 @@ Deno.test("fixed_length_server.ts: its header's try-it transcript, run for real"
 Deno.test("fixed_length_client.ts: its header's try-it transcript, run for real", async () => {
   await checkTranscript("examples/fixed_length_client.ts");
 });
+
+Deno.test("fixed length: a client that keeps dripping after its reply is closed within about 1 s", async () => {
+  await withServer(listenTcp("127.0.0.1", 0), serve, async (addr) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: addr.port });
+    try {
+      await writeAll(conn, enc.encode("Hi there, server!")); // one byte too many: draining starts
+      const buf = new Uint8Array(64);
+      const got = await conn.read(buf);
+      assertEquals(dec.decode(buf.subarray(0, got!)), "Hello World!");
+      // Drip one byte every 300 ms: each read is under the drain's second, the whole is not.
+      // (The reply came with the server's FIN; its close() shows as our writes failing.)
+      const t0 = performance.now();
+      let closed = false;
+      for (let i = 0; i < 20 && !closed; i++) {
+        await conn.write(enc.encode("x")).catch(() => closed = true);
+        await sleep(300);
+      }
+      // Before: a per-read 1 s limit let a 300 ms drip hold the connection for 64 KiB (5 hours).
+      assert(closed && performance.now() - t0 < 3000, `${performance.now() - t0} ms`);
+    } finally {
+      conn.close();
+    }
+  });
+});
