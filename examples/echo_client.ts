@@ -33,7 +33,7 @@ import { hostPort, stripBrackets } from "../lib/address.ts";
 import { printable, terminalSafe } from "../lib/bytes.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
 import { within } from "../lib/deadline.ts";
-import { runMain, withContext } from "../lib/errors.ts";
+import { ignoreGone, runMain, withContext } from "../lib/errors.ts";
 import { type Logger } from "../lib/log.ts";
 
 const USAGE = `usage: deno run --allow-net examples/echo_client.ts [options] MESSAGE
@@ -82,7 +82,7 @@ export async function client(msg: string, options: ClientOptions = {}): Promise<
       for (let off = 0; off < message.length;) {
         off += await within(conn.write(message.subarray(off)), end - performance.now(), late);
       }
-      await conn.closeWrite();
+      await conn.closeWrite().catch(ignoreGone); // a server that already closed is fine
     })();
     sending.catch(() => {}); // its failure is thrown by `await sending` below
     // recv(16) until EOF: the server closes once it has echoed everything. The reads go

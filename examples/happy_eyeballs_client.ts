@@ -33,7 +33,7 @@ import { isIPv4Literal, isIPv6Literal, stripBrackets } from "../lib/address.ts";
 import { terminalSafe } from "../lib/bytes.ts";
 import { parseCli, parsePort, UsageError } from "../lib/cli.ts";
 import { within } from "../lib/deadline.ts";
-import { explain, runMain, UserError } from "../lib/errors.ts";
+import { explain, ignoreGone, runMain, UserError } from "../lib/errors.ts";
 import { pinnedResolver, type Resolve, resolveFamily, systemPreference } from "../lib/resolve.ts";
 
 export type { Resolve };
@@ -382,7 +382,7 @@ export async function httpGet(
   for (let off = 0; off < request.length;) {
     off += await within(conn.write(request.subarray(off)), end - performance.now(), late);
   }
-  await conn.closeWrite();
+  await conn.closeWrite().catch(ignoreGone); // a server that already closed is fine
   // recv(16384) until the server closes, each read with a timeout (a server that accepts and
   // never answers would hang us). N counts reads that returned data, not the final EOF.
   const chunks: Uint8Array[] = [];

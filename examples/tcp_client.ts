@@ -28,7 +28,7 @@ import { hostPort, stripBrackets } from "../lib/address.ts";
 import { terminalSafe } from "../lib/bytes.ts";
 import { parseCli, UsageError } from "../lib/cli.ts";
 import { within } from "../lib/deadline.ts";
-import { runMain, withContext } from "../lib/errors.ts";
+import { ignoreGone, runMain, withContext } from "../lib/errors.ts";
 import { forEachInputLine } from "../lib/lines.ts";
 
 /** The largest reply accepted (the server's reply is as long as the request). */
@@ -63,7 +63,7 @@ export async function uppercase(
       for (let off = 0; off < message.length;) {
         off += await within(conn.write(message.subarray(off)), end - performance.now(), late);
       }
-      await conn.closeWrite();
+      await conn.closeWrite().catch(ignoreGone); // a server that already closed is fine
     })();
     sending.catch(() => {}); // a failure is thrown by `await sending` below, or lost with the read's
     // recv() until EOF, straight into one buffer that doubles as needed (no copy per chunk).

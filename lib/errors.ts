@@ -120,6 +120,19 @@ export function acceptRetryMs(err: unknown): number {
   return gone ? 0 : 50;
 }
 
+/**
+ * For `.catch()` after `closeWrite()`: a peer that already closed or reset the connection leaves
+ * nothing to shut down (ENOTCONN), and what it did shows in the next read. Anything else is
+ * rethrown.
+ *
+ * @param err what `closeWrite()` rejected with
+ */
+export function ignoreGone(err: unknown): void {
+  if (!(err instanceof Deno.errors.NotConnected || err instanceof Deno.errors.BadResource)) {
+    throw err;
+  }
+}
+
 /** Is UDP available? `Deno.listenDatagram` exists only with the unstable `net` feature. */
 export function requireUnstableNet(): void {
   if (typeof Deno.listenDatagram !== "function") {
