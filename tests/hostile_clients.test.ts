@@ -56,7 +56,7 @@ async function evilUdp(body: (port: number) => Promise<void>) {
 for (
   const [script, extra] of [
     ["tcp_client", ["hi"]],
-    ["echo_client", ["hi"]],
+    ["echo_client", ["an echo is as long as the message: 40 bytes"]],
     ["happy_eyeballs_client", []],
   ] as const
 ) {
@@ -120,7 +120,7 @@ async function dripping(body: (port: number) => Promise<void>) {
 for (
   const [script, args] of [
     ["tcp_client", ["--timeout", "1", "hi"]],
-    ["echo_client", ["--timeout", "1", "hi"]],
+    ["echo_client", ["--timeout", "1", "a message longer than the 30 bytes dripped"]],
     ["fixed_length_client", ["--timeout", "1"]],
     ["happy_eyeballs_client", ["127.0.0.1", "--timeout", "1000"]],
   ] as const
@@ -138,6 +138,58 @@ for (
       assertEquals(errors.length, 1, out.stderr);
       // Before: each read had its own 1 s limit, so the 30-byte drip (9 s) was waited out.
       assert(ms < 4000, `gave up after ${ms.toFixed(0)} ms`);
+    });
+  });
+}
+
+/** A TCP server that sends up to 100 MB to each client, 64 KiB at a time, until it goes away. */
+async function flooding(body: (port: number) => Promise<void>) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const block = new Uint8Array(64 * 1024).fill(0x61);
+  const floods: Promise<void>[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) {
+      floods.push(
+        (async () => {
+          for (let sent = 0; sent < 100e6; sent += block.length) await writeAll(conn, block);
+        })().catch(() => {}).finally(() => conn.close()),
+      );
+    }
+  })();
+  try {
+    await body(listener.addr.port);
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+    await Promise.all(floods);
+  }
+}
+
+for (
+  const [script, reason] of [
+    ["tcp_client", /: the reply is over \d+ bytes$/],
+    ["echo_client", /: the server sent more than the 2 bytes it was sent$/],
+  ] as const
+) {
+  Deno.test(`${script}: a server that sends 100 MB is stopped at once, in one line`, async () => {
+    await flooding(async (port) => {
+      const t0 = performance.now();
+      const out = await deno([
+        "run",
+        "--allow-net",
+        `examples/${script}.ts`,
+        "-p",
+        `${port}`,
+        "hi",
+      ]);
+      const ms = performance.now() - t0;
+      assertEquals(out.code, 1, out.stderr);
+      const errors = out.stderr.split("\n").filter((l) => l.startsWith(`${script}: `));
+      assertEquals(errors.length, 1, out.stderr);
+      assert(reason.test(errors[0]), errors[0]);
+      // Before: echo_client read 16 MiB in 16-byte pieces, logging each (12.8 s, 647 MB).
+      assert(out.stderr.split("\n").length < 40, `${out.stderr.split("\n").length} stderr lines`);
+      assert(ms < 4000, `stopped after ${ms.toFixed(0)} ms`);
     });
   });
 }
