@@ -60,11 +60,16 @@ export function sockaddrIn6(peer: Deno.NetAddr): Uint8Array {
   return bytes;
 }
 
+/** How many bytes of a datagram are shown one by one (the C loop prints all of them). */
+export const SHOWN_BYTES = 64;
+
 /** The lines printed for one datagram. */
 export function dump(data: Uint8Array, peer: Deno.NetAddr): string[] {
-  const chars = [...data].map((b) =>
+  // Changed: a 64 KiB datagram would print 650 KB on one line; the first 64 bytes show how it works.
+  const chars = [...data.subarray(0, SHOWN_BYTES)].map((b) =>
     `0x${b.toString(16)} ('${b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : "."}')`
   );
+  if (data.length > SHOWN_BYTES) chars.push(`... and ${data.length - SHOWN_BYTES} more bytes`);
   const sa = sockaddrIn6(peer);
   return [
     `received ${data.length} bytes:`,

@@ -1,5 +1,5 @@
-import { assertEquals, assertMatch, assertThrows } from "@std/assert";
-import { bind, serve as serveV6, sockaddrIn6 } from "../examples/ipv6_server.ts";
+import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
+import { bind, dump, serve as serveV6, sockaddrIn6 } from "../examples/ipv6_server.ts";
 import { send } from "../examples/ipv6_client.ts";
 import { ipv6Bytes } from "../lib/address.ts";
 import { hex } from "../lib/bytes.ts";
@@ -158,4 +158,15 @@ Deno.test("ipv6_client.ts: its header's try-it transcript, run for real", async 
     ["0xa8 0xca", "0x[0-9a-f]{1,2} 0x[0-9a-f]{1,2}"],
     ["a8 ca", "[0-9a-f]{2} [0-9a-f]{2}"],
   ]);
+});
+
+Deno.test("ipv6 dump: a 65,507-byte datagram shows its first 64 bytes, then how many more", () => {
+  const lines = dump(new Uint8Array(65_507).fill(0x41), {
+    transport: "udp",
+    hostname: "::1",
+    port: 1,
+  });
+  assertEquals(lines[0], "received 65507 bytes:");
+  assertEquals(lines[1], `${"0x41 ('A') ".repeat(64)}... and 65443 more bytes`);
+  assert(lines.every((l) => l.length < 1000), `${Math.max(...lines.map((l) => l.length))} chars`);
 });

@@ -1,0 +1,133 @@
+/**
+ * What every server keeps doing under load and abuse, each run as a real subprocess: it exits 0
+ * on SIGINT and SIGTERM, serves 300 clients at once, leaks no descriptor over 5,000
+ * connect-and-close cycles, survives a datagram flood, and is idle afterwards. And every script
+ * answers a bad command line with one line and exit 2.
+ */
+import { assert, assertEquals } from "@std/assert";
+import { deno, ROOT, type Running, startServer } from "./_process.ts";
+import {
+  assertIdle,
+  assertServes,
+  exchange,
+  type ServerSpec,
+  TCP_SERVERS,
+  UDP_SERVERS,
+} from "./_servers.ts";
+
+const linux = Deno.build.os === "linux";
+const STACK = /Uncaught| {4}at /;
+
+function start(spec: ServerSpec, args: string[] = []) {
+  return startServer(`examples/${spec.script}.ts`, args, spec.port);
+}
+
+async function stopped(server: Running, signal: Deno.Signal = "SIGINT") {
+  const end = await server.stop(signal);
+  assertEquals(end.code, 0, end.stderr);
+  assert(!STACK.test(end.stderr), `a stack trace:\n${end.stderr}`);
+}
+
+for (const spec of [...TCP_SERVERS, ...UDP_SERVERS]) {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.test(`${spec.script}: serves, then exits 0 on ${signal}`, async () => {
+      const { server, port } = await start(spec);
+      try {
+        await assertServes(spec, port, server);
+      } finally {
+        await stopped(server, signal);
+      }
+    });
+  }
+}
+
+for (const spec of TCP_SERVERS) {
+  Deno.test(`${spec.script}: 300 clients at once are all served`, async () => {
+    const { server, port } = await start(spec);
+    try {
+      const replies = await Promise.all(
+        Array.from({ length: 300 }, () => exchange(port, spec.ask)),
+      );
+      assertEquals(replies.filter(([r]) => r.startsWith(spec.want)).length, 300);
+      if (linux) await assertIdle(server.pid, spec.script);
+    } finally {
+      await stopped(server);
+    }
+  });
+}
+
+/** How many file descriptors a process has open (Linux). */
+async function openFds(pid: number): Promise<number> {
+  const out = await new Deno.Command("ls", { args: [`/proc/${pid}/fd`] }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter(Boolean).length;
+}
+
+for (const spec of TCP_SERVERS) {
+  Deno.test({
+    name: `${spec.script}: 5,000 connect-and-close cycles leak no descriptor; idle after`,
+    ignore: !linux,
+    async fn() {
+      const { server, port } = await start(spec);
+      try {
+        const before = await openFds(server.pid);
+        for (let i = 0; i < 5000; i++) {
+          (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        }
+        await assertServes(spec, port, server);
+        await new Promise((r) => setTimeout(r, 200)); // the last closes are handled
+        assertEquals(await openFds(server.pid), before);
+        await assertIdle(server.pid, spec.script);
+      } finally {
+        await stopped(server);
+      }
+    },
+  });
+}
+
+for (const spec of UDP_SERVERS) {
+  Deno.test(`${spec.script}: 20,000 datagrams of 0 to 65,507 bytes are survived; idle after`, async () => {
+    const { server, port } = await start(spec);
+    const flood = Deno.listenDatagram({ transport: "udp", hostname: spec.host, port: 0 });
+    try {
+      const to = { transport: "udp" as const, hostname: spec.host, port };
+      const sizes = [0, 1, 512, 1472, 65_507].map((n) => new Uint8Array(n).fill(0x78));
+      for (let i = 0; i < 20_000; i++) await flood.send(sizes[i % sizes.length], to);
+      await assertServes(spec, port, server);
+      if (linux) await assertIdle(server.pid, spec.script);
+      assert(!STACK.test(server.stderr), server.stderr);
+    } finally {
+      flood.close();
+      await stopped(server);
+    }
+  });
+}
+
+/** Every script in examples/, and its usage line. */
+const scripts: string[] = [];
+for await (const entry of Deno.readDir(`${ROOT}examples`)) {
+  if (entry.name.endsWith(".ts")) scripts.push(entry.name.slice(0, -3));
+}
+scripts.sort();
+
+Deno.test("every script: a bad command line is one line naming the script, a usage, exit 2", async () => {
+  const checked: string[] = [];
+  for (const script of scripts) {
+    const help = await deno(["run", "-A", `examples/${script}.ts`, "--help"]);
+    assertEquals(help.code, 0, `${script} --help: ${help.stderr}`);
+    const bad = [["--no-such-flag"], ["--port"]];
+    if (/--port/.test(help.stdout)) bad.push(["--port", "70000"], ["--port", "0x10"]);
+    if (/--timeout/.test(help.stdout)) bad.push(["--timeout", "soon"]);
+    for (const args of bad) {
+      const out = await deno(["run", "-A", `examples/${script}.ts`, ...args]);
+      const what = `${script} ${args.join(" ")}`;
+      assertEquals(out.code, 2, `${what}: ${out.stderr}`);
+      const lines = out.stderr.split("\n");
+      assert(lines[0].startsWith(`${script}: `), `${what}: ${out.stderr}`);
+      assertEquals(lines.filter((l) => l.startsWith(`${script}: `)).length, 1, what);
+      assert(lines[1].startsWith("usage: "), `${what}: ${out.stderr}`);
+      assert(!STACK.test(out.stderr), `${what}: ${out.stderr}`);
+      checked.push(what);
+    }
+  }
+  assert(checked.length > 3 * scripts.length, checked.join("\n"));
+});
