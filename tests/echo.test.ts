@@ -4,6 +4,7 @@ import { client } from "../examples/echo_client.ts";
 import { deno, lines, startServer } from "./_process.ts";
 import { listenTcp, neverReads, until, withServer } from "./_util.ts";
 import { checkTranscript } from "./_transcript.ts";
+import { assertPasses } from "./grade/checks.ts";
 
 const FOUR_SCORE = "Four score and seven years ago our fathers did stuff";
 const quiet = () => {};
@@ -141,3 +142,15 @@ Deno.test("echo_server.ts: its header's try-it transcript, run for real", async 
 Deno.test("echo_client.ts: its header's try-it transcript, run for real", async () => {
   await checkTranscript("examples/echo_client.ts");
 });
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`echo_server over ${host}: passes the grader's echo-server checks (tests/grade/checks.ts)`, async () => {
+    await withServer(
+      listenTcp(host, 0),
+      (l, o) => serve(l, { ...o, log: () => {} }),
+      async (addr) => {
+        await assertPasses("echo-server", { host, port: addr.port });
+      },
+    );
+  });
+}

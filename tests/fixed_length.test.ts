@@ -4,6 +4,7 @@ import { greet } from "../examples/fixed_length_client.ts";
 import { deno, startServer } from "./_process.ts";
 import { listenTcp, readToEnd, sleep, until, withServer, writeAll } from "./_util.ts";
 import { checkTranscript } from "./_transcript.ts";
+import { assertPasses } from "./grade/checks.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -138,3 +139,15 @@ Deno.test("fixed length: a client that keeps dripping after its reply is closed 
     }
   });
 });
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`fixed_length_server over ${host}: passes the grader's fixed-length-server checks (tests/grade/checks.ts)`, async () => {
+    await withServer(
+      listenTcp(host, 0),
+      (l, o) => serve(l, { ...o, log: () => {} }),
+      async (addr) => {
+        await assertPasses("fixed-length-server", { host, port: addr.port });
+      },
+    );
+  });
+}

@@ -3,6 +3,8 @@ import { imfDate, parseHead, parseRequestLine, response, serve } from "../exampl
 import { deno, startServer } from "./_process.ts";
 import { listenTcp, readToEnd, sleep, until, withServer, writeAll } from "./_util.ts";
 import { checkTranscript } from "./_transcript.ts";
+import { assertPasses } from "./grade/checks.ts";
+import { cpuSeconds } from "./_proc.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -313,3 +315,19 @@ Deno.test("http: an ambiguous Content-Length is answered 400 on the wire", async
     assertEquals(statusOf(reply), "HTTP/1.1 400 Bad Request");
   });
 });
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`http_server over ${host}: passes the grader's http-server checks (tests/grade/checks.ts)`, async () => {
+    await withServer(
+      listenTcp(host, 0),
+      (l, o) => serve(l, { ...o, log: () => {} }),
+      async (addr) => {
+        await assertPasses("http-server", {
+          host,
+          port: addr.port,
+          cpu: () => cpuSeconds(Deno.pid),
+        });
+      },
+    );
+  });
+}

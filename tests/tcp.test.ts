@@ -12,6 +12,7 @@ import {
   writeAll,
 } from "./_util.ts";
 import { checkTranscript } from "./_transcript.ts";
+import { assertPasses } from "./grade/checks.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -240,3 +241,11 @@ Deno.test("tcp_server.ts: its header's try-it transcript, run for real", async (
 Deno.test("tcp_client.ts: its header's try-it transcript, run for real", async () => {
   await checkTranscript("examples/tcp_client.ts");
 });
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`tcp_server over ${host}: passes the grader's tcp-server checks (tests/grade/checks.ts)`, async () => {
+    await withServer(bind(host, 0), (l, o) => serve(l, { ...o, log: () => {} }), async (addr) => {
+      await assertPasses("tcp-server", { host, port: addr.port });
+    });
+  });
+}

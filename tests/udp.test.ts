@@ -3,6 +3,8 @@ import { bind, serve } from "../examples/udp_server.ts";
 import { NoReplyError, uppercase } from "../examples/udp_client.ts";
 import { deno, lines, startServer } from "./_process.ts";
 import { checkTranscript } from "./_transcript.ts";
+import { withServer } from "./_util.ts";
+import { assertPasses } from "./grade/checks.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -285,3 +287,11 @@ Deno.test("udp_server.ts: its header's try-it transcript, run for real", async (
 Deno.test("udp_client.ts: its header's try-it transcript, run for real", async () => {
   await checkTranscript("examples/udp_client.ts");
 });
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`udp_server over ${host}: passes the grader's udp-server checks (tests/grade/checks.ts)`, async () => {
+    await withServer(bind(host, 0), (l, o) => serve(l, { ...o, log: () => {} }), async (addr) => {
+      await assertPasses("udp-server", { host, port: addr.port });
+    });
+  });
+}

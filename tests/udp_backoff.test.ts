@@ -2,8 +2,9 @@ import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { ask, NoReplyError } from "../examples/udp_backoff_client.ts";
 import { bind as bindUdp, serve } from "../examples/udp_length_server.ts";
 import { deno, lines, startServer } from "./_process.ts";
-import { sleep } from "./_util.ts";
+import { sleep, withServer } from "./_util.ts";
 import { checkTranscript } from "./_transcript.ts";
+import { assertPasses } from "./grade/checks.ts";
 
 const enc = new TextEncoder();
 
@@ -206,3 +207,15 @@ Deno.test("backoff scripts: --port 0 is a usage error, not an OS error", async (
     "udp_backoff_client: bad --port 0: the server's port is needed",
   );
 });
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test(`udp_length_server over ${host}: passes the grader's udp-length-server checks (tests/grade/checks.ts)`, async () => {
+    await withServer(
+      bindUdp(host, 0),
+      (l, o) => serve(l, { ...o, log: () => {} }),
+      async (addr) => {
+        await assertPasses("udp-length-server", { host, port: addr.port });
+      },
+    );
+  });
+}

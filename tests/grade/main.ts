@@ -1,0 +1,217 @@
+/**
+ * `deno task grade`: checks a student's server or client, in any language, against the protocol
+ * checks the examples pass.
+ *
+ * ```sh
+ * deno task grade                                    # the exercises, one line each
+ * deno task grade echo-server -- python3 echo_server.py {port}
+ * deno task grade udp-client -- ./udp_client -ip {host} -p {port}
+ * deno task grade http-server --json -- node server.js --port {port}
+ * ```
+ *
+ * `{host}` and `{port}`: for a server, the loopback address and a free port it must listen on
+ * (the program is started afresh for each check, so one failure cannot spill into the next); for
+ * a client, where the grader's own server listens. `{message}`: for echo-client, the message as
+ * one argument (without it, the message is a line of stdin). Exit 0 when every check passes, 1
+ * when one fails, 2 on a usage error.
+ */
+import { bold, green, red, setColorEnabled, yellow } from "@std/fmt/colors";
+import {
+  type ClientTarget,
+  type Exercise,
+  exercise,
+  EXERCISES,
+  type ServerTarget,
+} from "./checks.ts";
+import { Failed, Skipped } from "./net.ts";
+import {
+  CannotStart,
+  type ClientRun,
+  freePort,
+  Program,
+  substitute,
+  waitBound,
+} from "./program.ts";
+import { within } from "../../lib/deadline.ts";
+
+const USAGE = `usage: deno task grade [EXERCISE [--json] -- COMMAND...]
+  EXERCISE   one of the exercises below; without one, they are listed
+  --json     one JSON object on stdout, for autograders
+  COMMAND    how to run the program; {host} and {port} are filled in ({message} for echo-client)`;
+
+/** The result of one check. */
+export interface Result {
+  name: string;
+  /** true when it passed or could not be run here (then `detail` says why). */
+  ok: boolean;
+  detail: string;
+  ms: number;
+  skipped?: boolean;
+}
+
+class UsageError extends Error {}
+
+/** Runs one check with a time limit, turning its outcome into a {@link Result}. */
+async function attempt(name: string, fn: () => Promise<void>): Promise<Result> {
+  const t0 = performance.now();
+  const ms = () => Math.round(performance.now() - t0);
+  try {
+    await within(fn(), 60_000, "the check took over 60 s");
+    return { name, ok: true, detail: "", ms: ms() };
+  } catch (err) {
+    if (err instanceof CannotStart) throw err;
+    if (err instanceof Skipped) {
+      return { name, ok: true, skipped: true, detail: err.message, ms: ms() };
+    }
+    const detail = err instanceof Failed
+      ? err.message
+      : `the grader failed: ${(err as Error).stack}`;
+    return { name, ok: false, detail, ms: ms() };
+  }
+}
+
+/**
+ * Grades `command` on `ex`, calling `report` as each check ends.
+ *
+ * @param command the program's command line, with `{host}`, `{port}` (and `{message}`)
+ */
+export async function grade(
+  ex: Exercise,
+  command: string[],
+  report: (r: Result) => void = () => {},
+): Promise<Result[]> {
+  const results: Result[] = [];
+  const done = (r: Result) => (results.push(r), report(r));
+  if (ex.role === "client") {
+    const client: ClientTarget = { run: (o) => runClient(command, o) };
+    for (const check of ex.checks) done(await attempt(check.name, () => check.run(client)));
+    return results;
+  }
+  let neverListened = "";
+  for (const check of ex.checks) {
+    if (neverListened) {
+      done({ name: check.name, ok: false, detail: `not run: ${neverListened}`, ms: 0 });
+      continue;
+    }
+    const host = "127.0.0.1";
+    const port = freePort(ex.transport, host);
+    let program: Program | undefined;
+    done(
+      await attempt(check.name, async () => {
+        program = new Program(substitute(command, { host, port: `${port}` }));
+        await waitBound(program, ex.transport, host, port).catch((err) => {
+          neverListened = err.message;
+          throw err;
+        });
+        const target: ServerTarget = { host, port, cpu: () => program!.cpu() };
+        await check.run(target).catch((err) => {
+          // A server that died during the check: say so, it is the likeliest explanation.
+          if (err instanceof Failed && program!.code !== null) {
+            throw new Failed(
+              `${err.message} The program had exited (code ${program!.code})${
+                program!.lastWords()
+              }.`,
+            );
+          }
+          throw err;
+        });
+      }),
+    );
+    await program?.stop();
+  }
+  return results;
+}
+
+async function runClient(
+  command: string[],
+  o: { host: string; port: number; stdin?: string; message?: string; limitMs: number },
+): Promise<ClientRun> {
+  const takesMessage = command.some((w) => w.includes("{message}"));
+  const stdin = o.stdin ??
+    (o.message !== undefined && !takesMessage ? `${o.message}\n` : undefined);
+  const values = { host: o.host, port: `${o.port}`, message: o.message ?? "" };
+  const t0 = performance.now();
+  const program = new Program(substitute(command, values), stdin ?? "");
+  const exited = await program.exited(o.limitMs);
+  const ms = performance.now() - t0;
+  await program.stop();
+  return { stdout: program.stdout, stderr: program.stderr, code: exited ? program.code : null, ms };
+}
+
+function parse(args: string[]): { ex?: Exercise; json: boolean; command: string[] } {
+  const dash = args.indexOf("--");
+  const before = dash < 0 ? args : args.slice(0, dash);
+  let command = dash < 0 ? [] : args.slice(dash + 1);
+  let json = false;
+  let name: string | undefined;
+  for (let i = 0; i < before.length; i++) {
+    const a = before[i];
+    if (a === "--json") json = true;
+    else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
+    else if (name === undefined) name = a;
+    else if (dash < 0) {
+      command = before.slice(i); // no "--": everything after the exercise is the command
+      break;
+    } else throw new UsageError(`unexpected ${JSON.stringify(a)} before --`);
+  }
+  if (name === undefined) {
+    if (json || command.length) throw new UsageError("no EXERCISE given");
+    return { json, command };
+  }
+  const ex = exercise(name);
+  if (!ex) throw new UsageError(`no exercise called ${JSON.stringify(name)}`);
+  if (command.length === 0) throw new UsageError(`no COMMAND given: how is the ${ex.role} run?`);
+  if (!command.some((w) => w.includes("{port}"))) {
+    throw new UsageError(
+      ex.role === "server"
+        ? `the command has no {port}: the server must listen on the port the grader picks`
+        : `the command has no {port}: the client must be told where the grader's server listens`,
+    );
+  }
+  return { ex, json, command };
+}
+
+function list(): string {
+  const width = Math.max(...EXERCISES.map((e) => e.name.length)) + 2;
+  return EXERCISES.map((e) => `  ${e.name.padEnd(width)}${e.role}: ${e.summary}`).join("\n");
+}
+
+if (import.meta.main) {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(Deno.args);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`grade: ${err.message}\n${USAGE}\nexercises:\n${list()}`);
+    Deno.exit(2);
+  }
+  const { ex, json, command } = parsed;
+  if (!ex) {
+    console.log(`${USAGE}\nexercises:\n${list()}`);
+    Deno.exit(0);
+  }
+  setColorEnabled(Deno.stdout.isTerminal() && !Deno.noColor);
+  if (!json) console.log(bold(`Grading ${ex.name} (${ex.summary})`));
+  const results = await grade(ex, command, (r) => {
+    if (json) return;
+    const mark = r.skipped ? yellow("-") : r.ok ? green("✔") : red("✘");
+    const time = r.ms < 1000 ? `${r.ms} ms` : `${(r.ms / 1000).toFixed(1)} s`;
+    console.log(`${mark} ${r.name} (${time})`);
+    if (r.detail) console.log(`    ${r.skipped ? "skipped: " : ""}${r.detail}`);
+  }).catch((err) => {
+    if (!(err instanceof CannotStart)) throw err;
+    console.error(`grade: ${err.message}: is the COMMAND right, and run from the right folder?`);
+    Deno.exit(2);
+  });
+  const failed = results.filter((r) => !r.ok).length;
+  if (json) {
+    const checks = results.map(({ name, ok, detail }) => ({ name, ok, detail }));
+    console.log(
+      JSON.stringify({ exercise: ex.name, passed: results.length - failed, failed, checks }),
+    );
+  } else {
+    const summary = `${results.length - failed} passed, ${failed} failed`;
+    console.log(failed ? red(summary) : green(summary));
+  }
+  Deno.exit(failed ? 1 : 0);
+}
