@@ -5,8 +5,13 @@
  * @module
  */
 
-/** The repository root: subprocesses run from here, like a student following the README. */
-export const ROOT: string = new URL("../", import.meta.url).pathname;
+/**
+ * The repository root as a file system path: subprocesses run from here, like a student following
+ * the README. From `import.meta.dirname`, so a space or an accent in the path stays as it is (a
+ * URL's `pathname` keeps `%20`, and gives `/C:/...` on Windows).
+ */
+export const ROOT: string = import.meta.dirname!.replace(/[\\/][^\\/]+$/, "") +
+  (Deno.build.os === "windows" ? "\\" : "/");
 
 /** What a finished process printed. */
 export interface Output {
@@ -26,11 +31,15 @@ const decoder = new TextDecoder();
  */
 export async function deno(
   args: string[],
-  { stdin, timeoutMs = 20_000 }: { stdin?: string | Uint8Array; timeoutMs?: number } = {},
+  { stdin, timeoutMs = 20_000, cwd = ROOT }: {
+    stdin?: string | Uint8Array;
+    timeoutMs?: number;
+    cwd?: string;
+  } = {},
 ): Promise<Output> {
   const child = new Deno.Command(Deno.execPath(), {
     args,
-    cwd: ROOT,
+    cwd,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
