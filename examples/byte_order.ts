@@ -119,7 +119,9 @@ export function decode(bytes: Uint8Array): Message {
 if (import.meta.main) {
   await runMain(
     "byte_order",
-    "usage: deno run --allow-net=127.0.0.1 examples/byte_order.ts",
+    "Shows network byte order: htons/htonl, then a message drawn as an RFC does, encoded, sent\n" +
+      "over loopback UDP and decoded.\nusage: deno run --allow-net=127.0.0.1 examples/byte_order.ts\n" +
+      "  (no arguments)",
     async () => {
       parseCli(Deno.args, {});
       const order = hostByteOrder();

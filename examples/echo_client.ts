@@ -37,7 +37,8 @@ import { within } from "../lib/deadline.ts";
 import { ignoreGone, runMain, withContext } from "../lib/errors.ts";
 import { type Logger } from "../lib/log.ts";
 
-const USAGE = `usage: deno run --allow-net examples/echo_client.ts [options] MESSAGE
+const USAGE = `Sends a message to an echo server, half-closes, and prints the echo that comes back.
+usage: deno run --allow-net examples/echo_client.ts [options] MESSAGE
   --host, -H      the server's address (default 127.0.0.1)
   --port, -p      the server's port (default 10000)
   --timeout SEC   limit for the whole exchange: connect, send, echo (default 10)

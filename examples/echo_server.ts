@@ -35,7 +35,8 @@ import { acceptRetryMs, closeQuietly, explain, runMain, withContext } from "../l
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
-const USAGE = `usage: deno run --allow-net examples/echo_server.ts [options]
+const USAGE = `Echoes every byte a client sends, read 16 at a time, until the client half-closes.
+usage: deno run --allow-net examples/echo_server.ts [options]
   --host, -H           address to bind (default 127.0.0.1)
   --port, -p           port to bind (0 lets the OS choose; default 10000)
   --chunk N            bytes per read, as taught (default 16)

@@ -30,7 +30,8 @@ import { runMain, withContext } from "../lib/errors.ts";
 /** The book's greeting: 16 bytes, the agreed length. */
 export const GREETING = "Hi there, server";
 
-const USAGE = `usage: deno run --allow-net examples/fixed_length_client.ts [options]
+const USAGE = `Sends exactly the 16 bytes the fixed-length server expects and prints its reply.
+usage: deno run --allow-net examples/fixed_length_client.ts [options]
   --host, -H      the server's address (default 127.0.0.1)
   --port, -p      the server's port (default 1060)
   --timeout SEC   limit for the whole exchange: connect, send, reply (default 10)`;

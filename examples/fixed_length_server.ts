@@ -33,7 +33,9 @@ import { untilShutdown } from "../lib/signals.ts";
 /** The agreed message length. */
 export const MESSAGE_LENGTH = 16;
 
-const USAGE = `usage: deno run --allow-net examples/fixed_length_server.ts [options]
+const USAGE =
+  `Reads exactly 16 bytes from each client (recv_all), then answers Hello World! and closes.
+usage: deno run --allow-net examples/fixed_length_server.ts [options]
   --host, -H           address to bind (default 127.0.0.1)
   --port, -p           port to bind (0 lets the OS choose; default 1060)
   --timeout SEC        drop a client that has not sent its 16 bytes in this time (default 10)

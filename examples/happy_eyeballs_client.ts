@@ -3,7 +3,7 @@
  * of waiting out a dead path; then speak HTTP over the winner.
  *
  * ```sh
- * deno run --allow-net examples/happy_eyeballs_client.ts HOST [PORT] [--path /] [--delay 250] [--timeout 10000] [--sequential]
+ * deno run --allow-net examples/happy_eyeballs_client.ts HOST [PORT] [--delay 0.25] [--timeout 10] [--trace] [--sequential]
  * ```
  *
  * ```text
@@ -16,7 +16,7 @@
  * IPv4 addresses after 0 ms: 127.0.0.1
  * Trying 127.0.0.1 at 0.1 ms
  *   127.0.0.1 connected at 1.1 ms
- * Connected to 127.0.0.1 after 1 ms
+ * Connected to 127.0.0.1 at 1.1 ms
  * HTTP/1.1 404 Not Found
  * ...
  * Data was received in 1 reads
@@ -27,7 +27,9 @@
  * as one strategy being discussed in the IETF (try the next address when the first has not
  * answered within a small delay, e.g. 300 ms). `--sequential` is Beej's getaddrinfo loop, one
  * address after another. Fixed: a dead address was waited out; no `Connection: close`, so a
- * keep-alive server hung it; N counted the final empty read. The tour shows a real race.
+ * keep-alive server hung it; N counted the final empty read. To watch a race on loopback only
+ * (`deno task tour 10` does it): a listener on ::1 whose accept queue is full drops every SYN, so
+ * with `--resolve ::1,127.0.0.1 --trace` IPv6 hangs and IPv4 wins 250 ms later.
  */
 import { isIPv4Literal, isIPv6Literal, stripBrackets } from "../lib/address.ts";
 import { terminalSafe } from "../lib/bytes.ts";
@@ -67,7 +69,7 @@ export type TraceEvent =
   | { at: number; kind: "attempt"; address: string }
   | { at: number; kind: "failed"; address: string; reason: string }
   | { at: number; kind: "connected"; address: string }
-  | { at: number; kind: "cancelled"; address: string }
+  | { at: number; kind: "cancelled"; address: string; reason: string }
   | { at: number; kind: "timeout" };
 
 type Step = TraceEvent extends infer E ? E extends unknown ? Omit<E, "at"> : never : never;
@@ -167,9 +169,9 @@ class Race<C extends { close(): void }> {
     this.attemptDelay = o.sequential ? Infinity : Math.max(10, o.attemptDelayMs ?? 250);
   }
 
-  /** Reports a step, stamped with the ms since the start. */
-  trace(e: Step) {
-    const at = Math.round((this.o.clock.now() - this.t0) * 10) / 10;
+  /** Reports a step, stamped with the ms since the start (one clock for every line). */
+  trace(e: Step, now = this.o.clock.now()) {
+    const at = Math.round((now - this.t0) * 10) / 10;
     this.o.trace?.({ at, ...e } as TraceEvent);
   }
 
@@ -255,8 +257,8 @@ class Race<C extends { close(): void }> {
   connected(address: string, conn: C, signal: AbortSignal) {
     if (this.done || signal.aborted) return conn.close();
     this.inFlight.delete(address);
-    this.trace({ kind: "connected", address });
     const now = this.o.clock.now();
+    this.trace({ kind: "connected", address }, now);
     this.finish({ conn, address, connectMs: now - this.firstAttemptAt, totalMs: now - this.t0 });
   }
 
@@ -295,9 +297,13 @@ class Race<C extends { close(): void }> {
     this.done = true;
     this.cancelNextAttempt?.();
     this.cancelResolutionDelay?.();
+    // Only two ends leave attempts in flight: a winner, or the overall --timeout.
+    const reason = result instanceof Error
+      ? "the overall --timeout passed"
+      : `${result.address} won`;
     for (const [address, ctl] of this.inFlight) {
-      this.trace({ kind: "cancelled", address });
-      ctl.abort(new Error("another address won"));
+      this.trace({ kind: "cancelled", address, reason });
+      ctl.abort(new Error(reason));
     }
     this.inFlight.clear();
     this.settle(result);
@@ -350,7 +356,7 @@ export function describeEvent(e: TraceEvent): string {
   switch (e.kind) {
     case "resolved":
       return `IPv${e.family} addresses after ${e.at} ms: ${
-        e.addresses.join(", ") || `none (${e.error})`
+        e.addresses.join(", ") || (e.error ? `none (${e.error})` : "none given")
       }`;
     case "attempt":
       return `Trying ${e.address} at ${e.at} ms`;
@@ -359,10 +365,39 @@ export function describeEvent(e: TraceEvent): string {
     case "connected":
       return `  ${e.address} connected at ${e.at} ms`;
     case "cancelled":
-      return `  ${e.address} cancelled: another address won`;
+      return `  ${e.address} cancelled at ${e.at} ms: ${e.reason}`;
     case "timeout":
       return `Gave up at ${e.at} ms (--timeout)`;
   }
+}
+
+/**
+ * The race drawn to scale, one row per address: `o` the attempt starts, `-` it waits, then `*`
+ * connected, `x` failed or `/` cancelled. A row starting 250 ms to the right is the stagger.
+ */
+export function timeline(events: TraceEvent[], width = 50): string[] {
+  const rows = new Map<string, { start: number; end?: number; mark?: string; what?: string }>();
+  let last = 1;
+  for (const e of events) {
+    last = Math.max(last, e.at);
+    if (e.kind === "attempt") rows.set(e.address, { start: e.at });
+    const row = "address" in e ? rows.get(e.address) : undefined;
+    if (row === undefined || e.kind === "attempt") continue;
+    const mark = { connected: "*", failed: "x", cancelled: "/" }[e.kind as string] ?? "?";
+    Object.assign(row, { end: e.at, mark, what: `${e.kind} at ${e.at} ms` });
+  }
+  const col = (ms: number) => Math.round((ms / last) * width);
+  const name = Math.max(7, ...[...rows.keys()].map((a) => a.length));
+  const lines = [`${"".padEnd(name)}  0 ms${`${last} ms`.padStart(width - 3)}`];
+  for (const [address, r] of rows) {
+    const from = col(r.start), to = r.end === undefined ? width : col(r.end);
+    const bar = to > from
+      ? `${" ".repeat(from)}o${"-".repeat(to - from - 1)}${r.mark ?? "-"}`
+      : `${" ".repeat(from)}${r.mark ?? "o"}`;
+    lines.push(`${address.padEnd(name)}  ${bar.padEnd(width + 1)}  ${r.what ?? "in flight"}`);
+  }
+  lines.push(`${"".padEnd(name)}  o attempt  - connecting  * connected  x failed  / cancelled`);
+  return lines;
 }
 
 /** Sends a GET over `conn`; returns the reply and how many reads returned data. */
@@ -397,36 +432,39 @@ export async function httpGet(
   return { text, reads: chunks.length };
 }
 
-const USAGE = `usage: deno run --allow-net examples/happy_eyeballs_client.ts HOST [PORT] [options]
+const USAGE =
+  `Looks HOST up, races its IPv6 and IPv4 addresses (RFC 8305), and GETs a page over the winner.
+usage: deno run --allow-net examples/happy_eyeballs_client.ts HOST [PORT] [options]
   HOST                   a name or an address to connect to
   PORT                   the port (default 80)
   --path PATH            the path to GET (default /)
-  --delay MS             Connection Attempt Delay between attempts (default 250, at least 10)
-  --timeout MS           limit for the whole connect race, then for the whole response (default 10000)
-  --attempt-timeout MS   give up on one address after this long (default 5000)
+  --delay SEC            Connection Attempt Delay between attempts (default 0.25, at least 0.01)
+  --timeout SEC          limit for the whole connect race, then for the whole response (default 10)
+  --attempt-timeout SEC  give up on one address after this long (default 5)
   --sequential           one address at a time, each after the previous failed (for contrast)
-  --resolve A[,A...]     use these addresses instead of looking HOST up (like curl --resolve)`;
+  --resolve A[,A...]     use these addresses instead of looking HOST up (like curl --resolve)
+  --trace                end with a timeline of the race, one row per address, to scale`;
 
 if (import.meta.main) {
   await runMain("happy_eyeballs_client", USAGE, async () => {
     const cli = parseCli(Deno.args, {
       strings: {
         path: "/",
-        delay: "250",
-        timeout: "10000",
-        "attempt-timeout": "5000",
+        delay: "0.25",
+        timeout: "10",
+        "attempt-timeout": "5",
         resolve: undefined,
       },
-      booleans: ["sequential"],
+      booleans: ["sequential", "trace"],
       maxPositionals: 2,
     });
     const [host, portText = "80"] = cli.positionals.map(stripBrackets);
     if (host === undefined) throw new UsageError("HOST is missing");
     const port = parsePort(portText, "port");
     const options = {
-      attemptDelayMs: cli.number("delay", 10, 60_000),
-      timeoutMs: cli.number("timeout", 1, 600_000),
-      attemptTimeoutMs: cli.number("attempt-timeout", 1, 600_000),
+      attemptDelayMs: cli.number("delay", 0.01, 60) * 1000,
+      timeoutMs: cli.number("timeout", 0.001, 600) * 1000,
+      attemptTimeoutMs: cli.number("attempt-timeout", 0.001, 600) * 1000,
       sequential: cli.flag("sequential"),
     };
     // Without permission, node:dns says only "getaddrinfo EPERM": say what to do instead.
@@ -444,14 +482,20 @@ if (import.meta.main) {
         ? `${host} is an address: nothing to look up`
         : `Resolving ${host} (AAAA and A at once; IPv${prefer} first)`,
     );
+    const events: TraceEvent[] = [];
+    const drawn = () => cli.flag("trace") && console.log(["", ...timeline(events)].join("\n"));
     const won = await connectHappyEyeballs(host, port, {
       ...options,
       preferFamily: prefer,
       resolve: pinned ? pinnedResolver(pinned) : undefined,
-      trace: (e) => console.log(describeEvent(e)),
+      trace: (e) => (events.push(e), console.log(describeEvent(e))),
+    }).catch((err) => {
+      drawn();
+      throw err;
     });
     try {
-      console.log(`Connected to ${won.address} after ${Math.round(won.connectMs)} ms`);
+      // The same clock as the trace: ms since the start.
+      console.log(`Connected to ${won.address} at ${Math.round(won.totalMs * 10) / 10} ms`);
       const { text, reads } = await httpGet(
         won.conn,
         host.includes(":") ? `[${host}]` : host,
@@ -460,6 +504,7 @@ if (import.meta.main) {
       );
       console.log(terminalSafe(text).trimEnd()); // escapes from the server stay escaped
       console.log(`Data was received in ${reads} reads`);
+      drawn();
     } finally {
       // close()
       won.conn.close();

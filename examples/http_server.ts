@@ -22,6 +22,10 @@
  * Not Found: this server has no pages at all.
  * ```
  *
+ * In a browser, http://127.0.0.1:8080/ shows that text, and the log shows two more lines: a
+ * `GET /favicon.ico -> 404` (the browser asks for the tab's icon) and a connection `closed
+ * without sending a request` (a spare the browser opened in advance, then did not need).
+ *
  * Source: `000_860ab8cd1e472fb1.txt`, simplehttpserver.py (404 for GET, 501 otherwise, `Server:
  * Dummy-HTTP-Server`, close). Fixed: a client that closed before a newline made it spin at full
  * CPU; a client that sends nothing is closed after `--timeout` without a response, a partial head
@@ -40,7 +44,8 @@ import { untilShutdown } from "../lib/signals.ts";
 /** The most bytes a request head may have. */
 export const HEAD_LIMIT = 8 * 1024;
 
-const USAGE = `usage: deno run --allow-net examples/http_server.ts [options]
+const USAGE = `An HTTP server on a raw TCP socket: 404 for GET and HEAD, 501 for any other method.
+usage: deno run --allow-net examples/http_server.ts [options]
   --host, -H           address to bind (0.0.0.0 or :: for every interface; default 127.0.0.1)
   --port, -p           port to bind (0 lets the OS choose; default 8080)
   --timeout SEC        time a client has to send its request head (default 10)
@@ -174,8 +179,13 @@ export async function handle(conn: Deno.Conn, options: HttpOptions = {}): Promis
       const n = await within(conn.read(buf.subarray(len)), end - performance.now(), late)
         .catch((err) => (err instanceof TimeoutError ? -1 : Promise.reject(err)));
       // EOF (the original spun here forever), or silence before a single byte: just close.
-      if (n === null || (n === -1 && len === 0)) {
-        return log(`${peer} closed or idle before sending a request`);
+      // Browsers do both: they open a spare connection in advance and may never use it.
+      if (n === null && len === 0) {
+        return log(`${peer} closed without sending a request (a browser's unused spare, maybe)`);
+      }
+      if (n === null) return log(`${peer} closed in the middle of its request head`);
+      if (n === -1 && len === 0) {
+        return log(`${peer} sent nothing in ${timeoutMs / 1000} s: closed, with no response`);
       }
       if (n === -1) [status, what] = [408, "(head unfinished)"];
       else {

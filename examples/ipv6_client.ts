@@ -30,7 +30,8 @@ import { parseCli } from "../lib/cli.ts";
 import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
 
-const USAGE = `usage: deno run --allow-net examples/ipv6_client.ts [options] [MESSAGE]
+const USAGE = `Sends one datagram over an IPv6 socket to the IPv6 server.
+usage: deno run --allow-net examples/ipv6_client.ts [options] [MESSAGE]
   --host, -H  the server's IPv6 address or a name with an IPv6 address (default ::1)
   --port, -p  the server's port (default 55555)
   MESSAGE     what to send (default hello; STOP stops ipv6_server.ts)`;

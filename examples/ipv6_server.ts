@@ -3,7 +3,7 @@
  * the peer's socket address as the bytes of a C `struct sockaddr_in6`.
  *
  * ```sh
- * deno run --allow-net examples/ipv6_server.ts [--host ::1] [--port 55555]
+ * deno run --allow-net examples/ipv6_server.ts [options]
  * ```
  *
  * ```text
@@ -44,7 +44,9 @@ import { untilShutdown } from "../lib/signals.ts";
 /** Linux's AF_INET6. */
 export const AF_INET6_LINUX = 10;
 
-const USAGE = `usage: deno run --allow-net examples/ipv6_server.ts [--host ::1] [--port 55555]
+const USAGE =
+  `Prints each datagram that reaches an IPv6 socket, byte by byte, with the sender's sockaddr_in6.
+usage: deno run --allow-net examples/ipv6_server.ts [options]
   --host, -H  IPv6 address to bind (:: for every address, IPv4 included; default ::1)
   --port, -p  port to bind (0 lets the OS choose; default 55555)`;
 

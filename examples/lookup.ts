@@ -31,7 +31,8 @@ import { getaddrinfo } from "../lib/resolve.ts";
 import { getservbyname, getservbyport, loadServices, type Services } from "../lib/services.ts";
 
 const USAGE =
-  `usage: deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts [NAME] [SERVICE]
+  `Shows what the resolver knows: this host's name, NAME's addresses, SERVICE's port, the interfaces.
+usage: deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts [NAME] [SERVICE]
   NAME      the host name to look up (default localhost)
   SERVICE   a service name or a port number (default http)`;
 

@@ -34,7 +34,8 @@ import { forEachInputLine } from "../lib/lines.ts";
 /** The largest reply accepted (the server's reply is as long as the request). */
 export const MAX_REPLY = 64 << 20;
 
-const USAGE = `usage: deno run --allow-net examples/tcp_client.ts [options] [WORDS...]
+const USAGE = `Sends each line (or WORDS) to the TCP uppercase server and prints the reply.
+usage: deno run --allow-net examples/tcp_client.ts [options] [WORDS...]
   --host, -H       the server's address or name (default 127.0.0.1)
   --port, -p       the server's port (default 12000)
   --timeout SEC    limit for the whole exchange: connect, send, reply (default 10)

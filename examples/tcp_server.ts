@@ -31,7 +31,9 @@ import { acceptRetryMs, closeQuietly, explain, runMain, withContext } from "../l
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
-const USAGE = `usage: deno run --allow-net examples/tcp_server.ts [options]
+const USAGE =
+  `Sends back, upper-cased, everything each TCP client sends, until the client half-closes.
+usage: deno run --allow-net examples/tcp_server.ts [options]
   --host, -H           address to bind (0.0.0.0 or :: for every interface; default 127.0.0.1)
   --port, -p           port to bind (0 lets the OS choose; default 12000)
   --idle-timeout SEC   drop a client that sends or reads nothing this long (default 30)

@@ -31,7 +31,9 @@ import { timedOut, within } from "../lib/deadline.ts";
 import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
 
-const USAGE = `usage: deno run --allow-net examples/udp_backoff_client.ts [options] [MESSAGE]
+const USAGE =
+  `Sends a datagram and waits for the reply, doubling the wait after each silence (backoff).
+usage: deno run --allow-net examples/udp_backoff_client.ts [options] [MESSAGE]
   --host, -H      the server's address or name (default 127.0.0.1)
   --port, -p      the server's port (default 1060)
   --initial SEC   the first wait (default 0.1)

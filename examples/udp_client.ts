@@ -36,7 +36,9 @@ import { getaddrinfo } from "../lib/resolve.ts";
 /** The largest payload one UDP datagram can carry over IPv4 (65,527 over IPv6). */
 export const MAX_DATAGRAM = 65507;
 
-const USAGE = `usage: deno run --allow-net examples/udp_client.ts [options] [WORDS...]
+const USAGE =
+  `Sends each line (or WORDS) as a datagram to the UDP uppercase server and prints the reply.
+usage: deno run --allow-net examples/udp_client.ts [options] [WORDS...]
   --host, --ipaddress, -ip  the server's address or name (default 127.0.0.1)
   --port, -p                the server's port (default 12000)
   --timeout SEC             how long to wait for each reply (default 1)
@@ -56,7 +58,12 @@ export class NoReplyError extends Error {
 export async function uppercase(
   server: Deno.NetAddr,
   message: Uint8Array,
-  { timeoutMs = 1000, retries = 2 } = {},
+  { timeoutMs = 1000, retries = 2, onSilence }: {
+    timeoutMs?: number;
+    retries?: number;
+    /** Called when a wait ended with no reply and another send follows (attempt n of m). */
+    onSilence?: (next: number, attempts: number) => void;
+  } = {},
 ): Promise<Uint8Array> {
   if (message.length > MAX_DATAGRAM) {
     throw new UserError(`a message of ${message.length} bytes does not fit one UDP datagram`);
@@ -80,6 +87,7 @@ export async function uppercase(
         reply = socket.receive();
         if (sameAddress(got[1] as Deno.NetAddr, server)) return got[0];
       }
+      if (attempt <= retries) onSilence?.(attempt + 1, retries + 1);
     }
     throw new NoReplyError(retries + 1);
   } finally {
@@ -107,7 +115,23 @@ if (import.meta.main) {
     console.log(`I'm configured to send UDP packets to ${host} on port ${port}`);
     console.log("Press Ctrl+C to quit.");
     const ask = async (line: string) => {
-      const reply = await uppercase(server, new TextEncoder().encode(line), { timeoutMs, retries })
+      // A wait of a second or more says what it waits for, on stderr.
+      const t0 = performance.now();
+      const onSilence = (next: number, attempts: number) => {
+        const waited = performance.now() - t0;
+        if (waited >= 950) {
+          console.error(
+            `no reply yet after ${
+              (waited / 1000).toFixed(1)
+            } s; sending again (attempt ${next} of ${attempts})`,
+          );
+        }
+      };
+      const reply = await uppercase(server, new TextEncoder().encode(line), {
+        timeoutMs,
+        retries,
+        onSilence,
+      })
         .catch((err) => {
           if (!(err instanceof NoReplyError)) throw err;
           throw new UserError(

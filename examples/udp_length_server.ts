@@ -31,7 +31,8 @@ import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { randomSource } from "../lib/random.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
-const USAGE = `usage: deno run --allow-net examples/udp_length_server.ts [options]
+const USAGE = `Answers each datagram with its length, dropping some on purpose with --drop.
+usage: deno run --allow-net examples/udp_length_server.ts [options]
   --host, -H  address to bind (default 127.0.0.1)
   --port, -p  port to bind (0 lets the OS choose; default 1060)
   --drop P    share of requests to drop, 0 to 1 (default 0)

@@ -3,7 +3,7 @@
  * at the address it came from.
  *
  * ```sh
- * deno run --allow-net examples/udp_server.ts [--host 127.0.0.1] [--port 12000]
+ * deno run --allow-net examples/udp_server.ts [options]
  * ```
  *
  * ```text
@@ -31,7 +31,8 @@ import { closeQuietly, explain, requireUnstableNet, runMain, withContext } from 
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
-const USAGE = `usage: deno run --allow-net examples/udp_server.ts [--host 127.0.0.1] [--port 12000]
+const USAGE = `Sends each datagram back upper-cased to whoever sent it.
+usage: deno run --allow-net examples/udp_server.ts [options]
   --host, -H  address to bind (0.0.0.0 or :: for every interface; default 127.0.0.1)
   --port, -p  port to bind (0 lets the OS choose; default 12000)`;
 

@@ -145,10 +145,13 @@ export function requireUnstableNet(): void {
 
 /**
  * Runs a script's CLI: calls `main`, turns expected failures into one line on stderr and an
- * exit code (2 for usage errors, 1 for everything else), prints `usage` for `--help` (exit 0).
+ * exit code (2 for usage errors, 1 for everything else). `--help` prints the whole `usage` plus
+ * a line for `--help` itself (exit 0); a usage error prints the error, then `usage` from its
+ * `usage:` line on.
  *
  * @param name the program's name, the prefix of every error line (`udp_client`)
- * @param usage the usage text printed for `--help` and after a usage error
+ * @param usage one sentence on what the program does, then `usage: ...` and a line per
+ *   argument and flag
  * @param main the program; its resolved number (if any) is the exit code
  */
 export async function runMain(
@@ -157,14 +160,15 @@ export async function runMain(
   main: () => Promise<number | void> | number | void,
 ): Promise<never> {
   let code = 0;
+  const synopsis = usage.slice(Math.max(0, usage.indexOf("usage: ")));
   try {
     code = (await main()) ?? 0;
   } catch (err) {
     if (err instanceof HelpRequested) {
-      console.log(usage);
+      console.log(withHelpLine(usage));
     } else if (err instanceof UsageError) {
       console.error(`${name}: ${err.message}`);
-      console.error(usage);
+      console.error(synopsis);
       code = 2;
     } else {
       console.error(`${name}: ${explain(err)}`);
@@ -173,4 +177,11 @@ export async function runMain(
   }
   flushLog();
   Deno.exit(code);
+}
+
+/** `usage` plus `  --help, -h  print this help`, aligned with the other flags' descriptions. */
+function withHelpLine(usage: string): string {
+  const flag = usage.split("\n").map((l) => l.match(/^( {2}\S.*? {2,})\S/)).find(Boolean);
+  const width = Math.max(flag ? flag[1].length : 0, 14);
+  return `${usage}\n${"  --help, -h".padEnd(width)}print this help and exit`;
 }

@@ -2,8 +2,10 @@ import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import {
   type Clock,
   connectHappyEyeballs,
+  describeEvent,
   type Family,
   HappyEyeballsError,
+  timeline,
   type TraceEvent,
 } from "../examples/happy_eyeballs_client.ts";
 import { deno, lines, Running, startServer } from "./_process.ts";
@@ -249,7 +251,7 @@ Deno.test("happy eyeballs: duplicates are tried once; all failing gives one erro
 });
 
 Deno.test("happy eyeballs: the overall timeout ends a race that would hang", async () => {
-  const { clock, dialer, result } = setup({
+  const { clock, dialer, events, result } = setup({
     6: { after: 0, addresses: V6 },
     4: { after: 0, addresses: V4 },
   }, { timeoutMs: 1000 });
@@ -259,6 +261,13 @@ Deno.test("happy eyeballs: the overall timeout ends a race that would hang", asy
   const err: HappyEyeballsError = await assertRejects(() => result, HappyEyeballsError);
   assertEquals(err.failures.length, 4);
   assert(err.failures.every((f) => f.reason === "still connecting after 1000 ms"));
+  // Nothing won: the trace says the deadline ended them (it said "another address won").
+  const lines = events.filter((e) => e.kind === "cancelled").map(describeEvent);
+  assertEquals(lines.length, 4);
+  assert(
+    lines.every((l) => / cancelled at 1000 ms: the overall --timeout passed$/.test(l)),
+    lines.join("\n"),
+  );
 });
 
 Deno.test("happy eyeballs: a per-attempt timeout moves on to the next address", async () => {
@@ -417,7 +426,7 @@ Deno.test("happy eyeballs client: against http_server.ts it gets its 404", async
     assertMatch(out.stdout, /\nTrying 127\.0\.0\.1 at [\d.]+ ms\n/);
     assertMatch(
       out.stdout,
-      /\nConnected to 127\.0\.0\.1 after \d+ ms\nHTTP\/1\.1 404 Not Found\r?\n/,
+      /\nConnected to 127\.0\.0\.1 at [\d.]+ ms\nHTTP\/1\.1 404 Not Found\r?\n/,
     );
     assertEquals(got.at(-1), "Data was received in 1 reads");
     await server.waitFor(/GET \/ -> 404\n/);
@@ -454,12 +463,21 @@ Deno.test("happy eyeballs client: a dead IPv6 path costs one attempt delay; --se
       `${port}`,
       "--resolve",
       "::1,127.0.0.1",
+      "--trace",
     ]);
     assertEquals(race.code, 0, race.stderr);
     assertMatch(race.stdout, /Trying ::1 at [\d.]+ ms\n/);
     assertMatch(race.stdout, /Trying 127\.0\.0\.1 at (2[4-9]\d|[3-9]\d\d)(\.\d)? ms\n/);
-    assertMatch(race.stdout, / {2}::1 cancelled: another address won\n/);
-    const connected = Number(race.stdout.match(/Connected to 127\.0\.0\.1 after (\d+) ms/)![1]);
+    assertMatch(race.stdout, / {2}::1 cancelled at [\d.]+ ms: 127\.0\.0\.1 won\n/);
+    const connected = Number(race.stdout.match(/Connected to 127\.0\.0\.1 at ([\d.]+) ms/)![1]);
+    // One clock: the trace's "connected at" and the summary's "Connected ... at" agree.
+    assertMatch(race.stdout, new RegExp(` {2}127\\.0\\.0\\.1 connected at ${connected} ms\n`));
+    // --trace ends with the race drawn to scale: IPv6 from 0, IPv4 about 250 ms later.
+    const rows = race.stdout.split("\n");
+    const v6 = rows.find((l) => /^::1 +o-+\/ +cancelled at/.test(l));
+    const v4 = rows.find((l) => /^127\.0\.0\.1 +(o-*)?\* +connected at/.test(l));
+    assert(v6 && v4, race.stdout);
+    assert(v4!.indexOf("*") - v6!.indexOf("o") >= 40, `${v6}\n${v4}`);
     assert(connected >= 245 && connected < 2000, `${connected} ms`);
 
     const seq = await deno([
@@ -472,11 +490,11 @@ Deno.test("happy eyeballs client: a dead IPv6 path costs one attempt delay; --se
       "::1,127.0.0.1",
       "--sequential",
       "--attempt-timeout",
-      "600",
+      "0.6",
     ]);
     assertEquals(seq.code, 0, seq.stderr);
     assertMatch(seq.stdout, / {2}::1 failed at [\d.]+ ms: timed out: no answer in 600 ms\n/);
-    const waited = Number(seq.stdout.match(/Connected to 127\.0\.0\.1 after (\d+) ms/)![1]);
+    const waited = Number(seq.stdout.match(/Connected to 127\.0\.0\.1 at ([\d.]+) ms/)![1]);
     assert(waited >= 595, `${waited} ms`);
   } finally {
     filler.close();
@@ -535,7 +553,7 @@ Deno.test("happy eyeballs client: a server that accepts and never answers is a t
       "127.0.0.1",
       `${silent.addr.port}`,
       "--timeout",
-      "300",
+      "0.3",
     ]);
     assertEquals(out.code, 1);
     assertEquals(lines(out.stderr), [
@@ -548,4 +566,18 @@ Deno.test("happy eyeballs client: a server that accepts and never answers is a t
 
 Deno.test("happy_eyeballs_client.ts: its header's try-it transcript, run for real", async () => {
   await checkTranscript("examples/happy_eyeballs_client.ts");
+});
+
+Deno.test("timeline: the race to scale, IPv4's row starting 250 ms (40 of 50 columns) in", () => {
+  const rows = timeline([
+    { at: 0, kind: "resolved", family: 6, addresses: ["::1"] },
+    { at: 0.5, kind: "attempt", address: "::1" },
+    { at: 250.5, kind: "attempt", address: "127.0.0.1" },
+    { at: 300, kind: "connected", address: "127.0.0.1" },
+    { at: 300, kind: "cancelled", address: "::1", reason: "127.0.0.1 won" },
+  ]);
+  assertEquals(rows[0], `${" ".repeat(9)}  0 ms${"300 ms".padStart(47)}`);
+  assertEquals(rows[1], `::1        o${"-".repeat(49)}/  cancelled at 300 ms`);
+  assertEquals(rows[2], `127.0.0.1  ${" ".repeat(42)}o${"-".repeat(7)}*  connected at 300 ms`);
+  assertMatch(rows[3], /o attempt {2}- connecting {2}\* connected {2}x failed {2}\/ cancelled/);
 });

@@ -218,7 +218,7 @@ Deno.test("http: a client that closes before the newline leaves the server idle,
   try {
     assertEquals(await raw(port, ["GET / HTTP/1.0"]), ""); // EOF, no newline: no answer
     assertEquals(statusOf(await raw(port, ["GET / HTTP/1.0\r\n\r\n"])), "HTTP/1.1 404 Not Found");
-    await server.waitFor(/closed or idle before sending a request\n/);
+    await server.waitFor(/closed in the middle of its request head\n/);
   } finally {
     assertEquals((await server.stop("SIGINT")).code, 0);
   }
@@ -331,3 +331,19 @@ for (const host of ["127.0.0.1", "::1"]) {
     );
   });
 }
+
+Deno.test("http: a browser's unused spare connection and a silent one are logged plainly", async () => {
+  const listener = listenTcp("127.0.0.1", 0);
+  await withServer(listener, (l, o) => serve(l, { ...o, timeoutMs: 200 }), async (addr, log) => {
+    (await Deno.connect({ hostname: "127.0.0.1", port: addr.port })).close();
+    await until(() => log.length >= 1, () => log.join("\n"));
+    assertMatch(
+      log[0],
+      /#\d+ closed without sending a request \(a browser's unused spare, maybe\)$/,
+    );
+    const silent = await Deno.connect({ hostname: "127.0.0.1", port: addr.port });
+    await until(() => log.length >= 2, () => log.join("\n"));
+    assertMatch(log[1], /#\d+ sent nothing in 0\.2 s: closed, with no response$/);
+    silent.close();
+  });
+});

@@ -112,6 +112,7 @@ Deno.test("tour: an unknown section is a usage error; --help lists the sections"
     assertMatch(new TextDecoder().decode(out.stderr), new RegExp(`^tour: no section "${bad}"`));
   }
   const help = new TextDecoder().decode((await run(["--help"])).stdout);
-  assertMatch(help, /^ {3}1 {2}UDP uppercase/m);
-  assertMatch(help, /^ {2}10 {2}Happy eyeballs/m);
+  assertMatch(help, /^Runs every example on loopback/);
+  assertMatch(help, /^ {9}1 {2}UDP uppercase/m);
+  assertMatch(help, /^ {8}10 {2}Happy eyeballs/m);
 });

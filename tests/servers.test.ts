@@ -4,7 +4,7 @@
  * connect-and-close cycles, survives a datagram flood, and is idle afterwards. And every script
  * answers a bad command line with one line and exit 2.
  */
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertMatch } from "@std/assert";
 import { deno, ROOT, type Running, startServer } from "./_process.ts";
 import {
   assertIdle,
@@ -130,4 +130,23 @@ Deno.test("every script: a bad command line is one line naming the script, a usa
     }
   }
   assert(checked.length > 3 * scripts.length, checked.join("\n"));
+});
+
+Deno.test("every script: --help opens with one sentence, documents each flag of its header, in SEC", async () => {
+  for (const script of scripts) {
+    const help = await deno(["run", "-A", `examples/${script}.ts`, "--help"]);
+    const [first, second] = help.stdout.split("\n");
+    assert(/^[A-Z].*[a-z)]/.test(first) && !first.startsWith("usage"), `${script}: ${first}`);
+    assert(help.stdout.includes("\nusage: "), `${script}: no usage line`);
+    assert(!second.startsWith("  "), `${script}: ${second}`);
+    assertMatch(help.stdout, /^ {2}--help, -h +print this help and exit$/m);
+    // Every flag in the header's command line is explained on a line of its own.
+    const header = await Deno.readTextFile(`${ROOT}examples/${script}.ts`);
+    const sh = header.match(/```sh\n \* (.*)\n/)?.[1] ?? "";
+    for (const flag of sh.match(/(?<=\[)--[a-z-]+/g) ?? []) {
+      assertMatch(help.stdout, new RegExp(`^ {2}(-\\S+, )*${flag}\\b`, "m"), `${script}: ${flag}`);
+    }
+    // One unit for times: seconds, as Python's settimeout().
+    assert(!/\bMS\b|SECONDS|\bmsec/.test(help.stdout), `${script}: ${help.stdout}`);
+  }
 });

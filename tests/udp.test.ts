@@ -198,7 +198,7 @@ Deno.test("udp scripts: bad input is one line and a usage, never a stack trace",
 
   const help = await deno(["run", "examples/udp_server.ts", "--help"]);
   assertEquals(help.code, 0);
-  assertMatch(help.stdout, /^usage: /);
+  assertMatch(help.stdout, /^Sends each datagram back upper-cased to whoever sent it\.\nusage: /);
 
   const noNet = await deno(["run", "examples/udp_server.ts", "--port", "0"]);
   assertEquals(noNet.code, 1);
@@ -295,3 +295,22 @@ for (const host of ["127.0.0.1", "::1"]) {
     });
   });
 }
+
+Deno.test("udp_client: a wait past a second says what it waits for (attempt n of m)", async () => {
+  const silent = bind("127.0.0.1", 0);
+  try {
+    const port = (silent.addr as Deno.NetAddr).port;
+    const args = ["--port", `${port}`, "--timeout", "1", "--retries", "1", "hello"];
+    const out = await deno(["run", "--allow-net", "examples/udp_client.ts", ...args]);
+    assertEquals(out.code, 1);
+    const got = lines(out.stderr);
+    assertMatch(got[0], /^no reply yet after 1\.\d s; sending again \(attempt 2 of 2\)$/);
+    assertMatch(
+      got[1],
+      /^udp_client: no reply after 2 attempts to 127\.0\.0\.1 port \d+ \(1 s each\)/,
+    );
+    assertEquals(got.length, 2);
+  } finally {
+    silent.close();
+  }
+});
