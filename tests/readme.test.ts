@@ -116,3 +116,12 @@ Deno.test("tour: an unknown section is a usage error; --help lists the sections"
   assertMatch(help, /^ {9}1 {2}UDP uppercase/m);
   assertMatch(help, /^ {8}10 {2}Happy eyeballs/m);
 });
+
+Deno.test("deno.json: every task has a one-line description (what `deno task` lists)", async () => {
+  const { default: config } = await import("../deno.json", { with: { type: "json" } });
+  const tasks = Object.entries(config.tasks as Record<string, { description?: string }>);
+  assert(tasks.length > 20);
+  for (const [name, task] of tasks) {
+    assert(task.description && !task.description.includes("\n"), `${name} has no description`);
+  }
+});
