@@ -31,6 +31,7 @@
  * (`deno task tour 10` does it): a listener on ::1 whose accept queue is full drops every SYN, so
  * with `--resolve ::1,127.0.0.1 --trace` IPv6 hangs and IPv4 wins 250 ms later.
  */
+import { concat } from "@std/bytes";
 import { isIPv4Literal, isIPv6Literal, stripBrackets } from "../lib/address.ts";
 import { terminalSafe } from "../lib/bytes.ts";
 import { parseCli, parsePort, UsageError } from "../lib/cli.ts";
@@ -427,9 +428,7 @@ export async function httpGet(
     if ((total += n) > limit) throw new Error(`the response is over ${limit} bytes`);
     chunks.push(buf.slice(0, n));
   }
-  const decoder = new TextDecoder();
-  const text = chunks.map((c, i) => decoder.decode(c, { stream: i < chunks.length - 1 })).join("");
-  return { text, reads: chunks.length };
+  return { text: new TextDecoder().decode(concat(chunks)), reads: chunks.length };
 }
 
 const USAGE =

@@ -33,6 +33,8 @@
  * `GETX` and `get` are not GET but 501); HEAD answered like GET (RFC 9110); `Date` in GMT,
  * `Content-Length`; the request is never echoed; FIN, not a reset, after the response.
  */
+import { indexOfNeedle } from "@std/bytes";
+import { STATUS_TEXT } from "@std/http/status";
 import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
 import { printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
@@ -51,14 +53,14 @@ usage: deno run --allow-net examples/http_server.ts [options]
   --timeout SEC        time a client has to send its request head (default 10)
   --max-connections N  clients served at once; more wait in the queue (default 512)`;
 
-/** The reason phrase (RFC 9110 section 15) and the body of every status this server sends. */
-const STATUS: Record<number, [string, string]> = {
-  400: ["Bad Request", "the request line or a header field is malformed."],
-  404: ["Not Found", "this server has no pages at all."],
-  408: ["Request Timeout", "the request did not arrive in time."],
-  431: ["Request Header Fields Too Large", "the request head is over 8 KiB."],
-  501: ["Not Implemented", "this server only knows GET and HEAD."],
-  505: ["HTTP Version Not Supported", "this server speaks HTTP/1.x."],
+/** The body of every status this server sends; the reason phrase is std's STATUS_TEXT. */
+const BODY: Record<number, string> = {
+  400: "the request line or a header field is malformed.",
+  404: "this server has no pages at all.",
+  408: "the request did not arrive in time.",
+  431: "the request head is over 8 KiB.",
+  501: "this server only knows GET and HEAD.",
+  505: "this server speaks HTTP/1.x.",
 };
 
 /** Options for {@link serve} and {@link handle}. */
@@ -153,7 +155,7 @@ export function response(status: number, headOnly = false): Uint8Array {
   const key = `${status}${headOnly}`;
   let bytes = responses.get(key);
   if (bytes === undefined) {
-    const [reason, text] = STATUS[status];
+    const [reason, text] = [STATUS_TEXT[status], BODY[status]];
     const body = `${reason}: ${text}\n`;
     const head = `HTTP/1.1 ${status} ${reason}\r\nDate: ${imfDate(new Date(second * 1000))}\r\n` +
       `Server: Dummy-HTTP-Server\r\nContent-Type: text/plain; charset=utf-8\r\n` +
@@ -234,13 +236,15 @@ export async function handle(conn: Deno.Conn, options: HttpOptions = {}): Promis
   log(`${peer} ${what} -> ${status}`);
 }
 
+const LF_LF = new Uint8Array([0x0a, 0x0a]);
+const LF_CRLF = new Uint8Array([0x0a, 0x0d, 0x0a]);
+
 /** Where the empty line after the head starts (`\r\n\r\n` or a bare `\n\n`), or -1. */
 function endOfHead(buf: Uint8Array, from: number): number {
-  for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
-    const next = buf[i + 1] === 0x0d ? i + 2 : i + 1;
-    if (buf[next] === 0x0a) return i > 0 && buf[i - 1] === 0x0d ? i - 1 : i;
-  }
-  return -1;
+  // The last field line ends in \n (after an optional \r); the empty line is \n or \r\n.
+  const a = indexOfNeedle(buf, LF_LF, from), b = indexOfNeedle(buf, LF_CRLF, from);
+  const i = a < 0 ? b : b < 0 ? a : Math.min(a, b);
+  return i > 0 && buf[i - 1] === 0x0d ? i - 1 : i;
 }
 
 /** Opens the listening socket (port 0: the OS picks one). */

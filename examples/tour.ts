@@ -9,14 +9,18 @@
  * # which is: deno run --allow-net=127.0.0.1,[::1],localhost --allow-run=<deno> examples/tour.ts
  * ```
  *
- * What you see (ports differ from run to run):
+ * What you see (ports differ from run to run): each program's lines as it prints them, both
+ * programs merged in the order the lines arrive, tagged with the program (`|` stdout, `!` stderr),
+ * like two terminals side by side:
  *
  * ```text
- * == UDP uppercase: udp_server.ts + udp_client.ts ==
+ * == 1. UDP uppercase: udp_server.ts + udp_client.ts ==
  * The server makes a UDP socket and binds it to a free port on 127.0.0.1 ...
  *   $ deno run --allow-net examples/udp_server.ts --port 0
- *   server| serverIP: 127.0.0.1
+ *   udp_server            | serverIP: 127.0.0.1
  *   ...
+ *   udp_client            | Returned from server: UDP IS LAZY
+ *   udp_server            | Received from 127.0.0.1#44291: udp is lazy
  * ```
  *
  * Each example is started as its own process with the flags its header documents, exactly as
@@ -27,7 +31,7 @@ import { parseCli, UsageError } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
 import { faint, strong } from "../lib/log.ts";
 import { within } from "../lib/deadline.ts";
-import { deno, lines, type Output, Running } from "../tests/_process.ts";
+import { lines, type Output, Running } from "../tests/_process.ts";
 
 /** A tour section: a title and the steps that run and explain one example. */
 export interface Section {
@@ -51,7 +55,21 @@ export class Guide {
 
   /** Shows output lines, each prefixed with who printed them. */
   show(who: string, text: string): void {
-    for (const line of lines(text)) console.log(`  ${who.padEnd(6)}| ${line}`);
+    for (const line of lines(text)) this.line(who, line);
+  }
+
+  /** One line a program printed, tagged with the program: `|` for stdout, `!` for stderr. */
+  line(who: string, text: string, stream: "stdout" | "stderr" = "stdout"): void {
+    console.log(`  ${who.padEnd(22)}${stream === "stdout" ? "|" : "!"} ${text}`);
+  }
+
+  /** Starts `deno run <args>` and prints its lines as they come, tagged with the script's name. */
+  start(args: string[], stdin?: string): Running {
+    const script = args.find((a) => a.endsWith(".ts")) ?? "deno";
+    const who = script.replace(/^.*\//, "").replace(/\.ts$/, "");
+    const child = new Running(["run", ...args], stdin);
+    child.follow((text, stream) => this.line(who, text, stream));
+    return child;
   }
 
   /** Stops the tour if `ok` is false. */
@@ -68,7 +86,7 @@ export class Guide {
     flags = ["--allow-net"],
   ): Promise<{ server: Running; port: number }> {
     this.command(`deno run ${flags.join(" ")} ${script} ${args.join(" ")}`);
-    const server = new Running(["run", ...flags, script, ...args]);
+    const server = this.start([...flags, script, ...args]);
     await server.waitFor(ready).catch(async (err: unknown) => {
       await server.stop();
       throw err;
@@ -101,23 +119,25 @@ export class Guide {
     );
   }
 
-  /** Runs a client script to completion, showing its command line and output. */
+  /** Runs a client script to completion, showing its command line and its lines as they come. */
   async client(
     script: string,
     args: string[],
-    { stdin, flags = ["--allow-net"], shown, who = "client" }: {
+    { stdin, flags = ["--allow-net"], shown }: {
       stdin?: string;
       flags?: string[];
       shown?: string;
-      who?: string;
     } = {},
   ): Promise<Output> {
     const pipe = stdin === undefined ? "" : `printf '${stdin.replace(/\n/g, "\\n")}' | `;
     this.command(shown ?? `${pipe}deno run ${flags.join(" ")} ${script} ${args.join(" ")}`);
-    const out = await deno(["run", ...flags, script, ...args], { stdin });
-    this.show(who, out.stdout);
-    this.show("stderr", out.stderr);
-    return out;
+    const child = this.start([...flags, script, ...args], stdin);
+    const end = await within(child.wait(), 30_000, `${script} did not finish in 30 s`)
+      .catch(async (err) => {
+        await child.stop("SIGKILL");
+        throw err;
+      });
+    return end;
   }
 }
 
@@ -135,7 +155,6 @@ const udp: Section = {
       /Listening\.\.\.\n/,
       /serverPort: (\d+)/,
       async (server, port) => {
-        t.show("server", server.stdout);
         t.say(
           "The client sends each line as one datagram (sendto) from a fresh socket and waits " +
             "for the reply (recvfrom) with a timeout; no connection is ever made.",
@@ -154,7 +173,6 @@ const udp: Section = {
           "The server printed each sender's address (ip#port): a new port per line, since " +
             "each line used a new client socket.",
         );
-        t.show("server", server.stdout.split("\n").slice(3).join("\n"));
         t.say("With nobody listening, the client waits, resends, and gives up with one line:");
         const lost = await t.client("examples/udp_client.ts", [
           "--port",
@@ -188,7 +206,6 @@ const tcp: Section = {
       /Listening\.\.\.\n/,
       /serverPort: (\d+)/,
       async (server, port) => {
-        t.show("server", server.stdout);
         t.say(
           "The client connects (the three-way handshake), sends the line, half-closes " +
             "(shutdown(SHUT_WR): 'I am done sending') and reads until the server closes.",
@@ -203,7 +220,6 @@ const tcp: Section = {
           "TCP IS RELIABLE comes back",
         );
         await server.waitFor(/: tcp is reliable\n/);
-        t.show("server", server.stdout.split("\n").slice(3).join("\n"));
       },
     );
   },
@@ -230,7 +246,6 @@ const echo: Section = {
         });
         t.expect(out.stdout === `${msg}\n`, "the echo is the message");
         await server.waitFor(/echo complete, client connection closed\n/);
-        t.show("server", server.stdout);
       },
     );
   },
@@ -249,14 +264,12 @@ const fixed: Section = {
       /Listening at /,
       /Listening at [^\n]*:(\d+) /,
       async (server, port) => {
-        t.show("server", server.stdout);
         const out = await t.client("examples/fixed_length_client.ts", ["--port", `${port}`]);
         t.expect(out.stdout === "The server said 'Hello World!'\n", "Hello World! comes back");
         await server.waitFor(/Reply sent, socket closed\n/);
         t.say(
           "The server printed the 16 bytes and closed (FIN after the reply, so nothing is lost):",
         );
-        t.show("server", server.stdout.split("\n").slice(1).join("\n"));
       },
     );
   },
@@ -291,7 +304,6 @@ const http: Section = {
       /Listening on /,
       /Listening on http:\/\/[^\n]*:(\d+)\//,
       async (server, port) => {
-        t.show("server", server.stdout);
         const cases: [string, string, string][] = [
           [
             "GET: there are no pages, so 404",
@@ -310,7 +322,6 @@ const http: Section = {
           t.expect(reply.startsWith(`HTTP/1.1 ${status} `), `${what}: status ${status}`);
         }
         await server.waitFor(/-> 400\n/);
-        t.show("server", server.stdout.split("\n").slice(1).join("\n"));
       },
     );
   },
@@ -327,7 +338,6 @@ const backoff: Section = {
       /Listening at /,
       /Listening at [^\n]*:(\d+),/,
       async (server, port) => {
-        t.show("server", server.stdout);
         t.say(
           "The client sends, waits 0.1 s, resends and doubles the wait after each silence; only " +
             "datagrams from the server count (connect() semantics).",
@@ -342,7 +352,6 @@ const backoff: Section = {
           "three waits: two losses",
         );
         await server.waitFor(/says Send this message!\n/);
-        t.show("server", server.stdout.split("\n").slice(1).join("\n"));
       },
     );
   },
@@ -355,7 +364,6 @@ const byteOrder: Section = {
     t.say("Multi-byte fields go most significant byte first; DataView writes that order.");
     const out = await t.client("examples/byte_order.ts", [], {
       flags: ["--allow-net=127.0.0.1"],
-      who: "out",
     });
     t.expect(
       out.code === 0 && out.stdout.includes("12 34 a5 ab cd ef 07 ff"),
@@ -381,7 +389,6 @@ const ipv6: Section = {
         t.say(
           "Each byte of the message, then the peer's address as the 28 bytes of a sockaddr_in6:",
         );
-        t.show("server", server.stdout);
         await t.client("examples/ipv6_client.ts", ["--port", `${port}`, "STOP"]);
         const end = await server.wait();
         t.expect(
@@ -405,7 +412,6 @@ const lookup: Section = {
         "--allow-sys=hostname,networkInterfaces",
         "--allow-read=/etc/services",
       ],
-      who: "out",
     });
     t.expect(
       out.code === 0 && out.stdout.includes('getservbyname("ssh", "tcp") = 22'),

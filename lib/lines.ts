@@ -4,10 +4,11 @@
  *
  * @module
  */
+import { TextLineStream } from "@std/streams/text-line-stream";
 
 /**
  * Yields each line of `readable` without its `\n` (or `\r\n`). A last line without a newline is
- * yielded too. Ends at EOF.
+ * yielded too. Ends at EOF. The splitting is std's `TextLineStream`; what this adds is the bound.
  *
  * @param readable bytes, e.g. `Deno.stdin.readable`
  * @param maxLineBytes a longer line throws a RangeError (default 1 MiB)
@@ -16,21 +17,20 @@ export async function* readLines(
   readable: ReadableStream<Uint8Array>,
   maxLineBytes = 1 << 20,
 ): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of readable) {
-    pending += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      yield pending.slice(0, nl).replace(/\r$/, "");
-      pending = pending.slice(nl + 1);
-    }
-    if (pending.length > maxLineBytes) {
-      throw new RangeError(`a line is longer than ${maxLineBytes} bytes`);
-    }
-  }
-  pending += decoder.decode();
-  if (pending !== "") yield pending.replace(/\r$/, "");
+  // TextLineStream keeps an unfinished line whole, however long: stop a line past the bound.
+  let sinceNewline = 0;
+  const bound = new TransformStream<string, string>({
+    transform(text, controller) {
+      const nl = text.lastIndexOf("\n");
+      sinceNewline = nl < 0 ? sinceNewline + text.length : text.length - nl - 1;
+      if (sinceNewline > maxLineBytes) {
+        throw new RangeError(`a line is longer than ${maxLineBytes} bytes`);
+      }
+      controller.enqueue(text);
+    },
+  });
+  yield* readable.pipeThrough(new TextDecoderStream()).pipeThrough(bound)
+    .pipeThrough(new TextLineStream());
 }
 
 /**

@@ -18,14 +18,14 @@ export interface Service {
   aliases: string[];
 }
 
-/** Where the answers came from. */
-export type ServicesSource = "/etc/services" | "built-in table";
+/** Where the answers came from: the path of the file read, or the built-in table. */
+export type ServicesSource = string;
 
 /** The services table and where it came from. */
 export interface Services {
   /** Every entry. */
   entries: Service[];
-  /** `/etc/services`, or the built-in table (and why). */
+  /** The file read (`/etc/services` unless told otherwise), or `built-in table` (and why). */
   source: ServicesSource;
   /** Why /etc/services was not used, if it was not. */
   fallbackReason?: string;
@@ -72,7 +72,7 @@ export function parseServices(text: string): Service[] {
  */
 export async function loadServices(path = "/etc/services"): Promise<Services> {
   try {
-    return { entries: parseServices(await Deno.readTextFile(path)), source: "/etc/services" };
+    return { entries: parseServices(await Deno.readTextFile(path)), source: path };
   } catch (err) {
     const reason =
       err instanceof Deno.errors.NotCapable || err instanceof Deno.errors.PermissionDenied

@@ -70,35 +70,70 @@ export class Running {
   #stderr = "";
   #waiters: (() => void)[] = [];
   #done: Promise<void>;
+  #follower?: (line: string, stream: "stdout" | "stderr") => void;
+  #shown = { stdout: 0, stderr: 0 };
 
   /**
    * Starts `deno <args>` from the repository root, or watches a child already spawned with
    * piped stdout and stderr.
    *
    * @param args the arguments after `deno`, or the child process
+   * @param stdin written to the process's stdin, which is then closed (default: no stdin)
    */
-  constructor(args: string[] | Deno.ChildProcess) {
+  constructor(args: string[] | Deno.ChildProcess, stdin?: string) {
     this.#child = Array.isArray(args)
       ? new Deno.Command(Deno.execPath(), {
         args,
         cwd: ROOT,
-        stdin: "null",
+        stdin: stdin === undefined ? "null" : "piped",
         stdout: "piped",
         stderr: "piped",
         env: { NO_COLOR: "1" },
       }).spawn()
       : args;
+    if (stdin !== undefined && Array.isArray(args)) {
+      const w = this.#child.stdin.getWriter();
+      w.write(new TextEncoder().encode(stdin)).then(() => w.close()).catch(() => {});
+    }
     const pump = async (stream: ReadableStream<Uint8Array>, which: "out" | "err") => {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
         if (which === "out") this.#stdout += chunk;
         else this.#stderr += chunk;
+        this.#emit(false);
         for (const wake of this.#waiters.splice(0)) wake();
       }
     };
     this.#done = Promise.all([pump(this.#child.stdout, "out"), pump(this.#child.stderr, "err")])
       .then(() => {
+        this.#emit(true);
         for (const wake of this.#waiters.splice(0)) wake();
       });
+  }
+
+  /**
+   * Calls `follower` with each line as the process prints it, starting with those printed so
+   * far: the tour streams two programs' output, merged in the order it happened.
+   *
+   * @param follower gets each complete line (without its newline) and the stream it came from
+   */
+  follow(follower: (line: string, stream: "stdout" | "stderr") => void): void {
+    this.#follower = follower;
+    this.#emit(false);
+  }
+
+  #emit(atEnd: boolean) {
+    if (!this.#follower) return;
+    for (const stream of ["stdout", "stderr"] as const) {
+      const text = stream === "stdout" ? this.#stdout : this.#stderr;
+      let from = this.#shown[stream];
+      for (let nl; (nl = text.indexOf("\n", from)) >= 0; from = nl + 1) {
+        this.#follower(text.slice(from, nl), stream);
+      }
+      if (atEnd && from < text.length) {
+        (this.#follower(text.slice(from), stream), from = text.length);
+      }
+      this.#shown[stream] = from;
+    }
   }
 
   /**

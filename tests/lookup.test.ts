@@ -66,3 +66,9 @@ Deno.test("lookup script: getaddrinfo for localhost, ssh and 80, from /etc/servi
 Deno.test("lookup.ts: its header's try-it transcript, run for real", async () => {
   await checkTranscript("examples/lookup.ts", [['"myhost"', '".+"']]);
 });
+
+Deno.test("loadServices: reports the file it really read", async () => {
+  const other = await loadServices("examples/lookup.ts"); // readable, and not /etc/services
+  assertEquals(other.source, "examples/lookup.ts");
+  assertEquals(other.fallbackReason, undefined);
+});

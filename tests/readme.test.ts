@@ -1,5 +1,6 @@
 /** The index stays true: every example is in the README table, and every header is a run guide. */
 import { assert, assertEquals, assertMatch } from "@std/assert";
+import { Running } from "./_process.ts";
 
 const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 const examples = [...Deno.readDirSync(new URL("../examples/", import.meta.url))]
@@ -124,4 +125,28 @@ Deno.test("deno.json: every task has a one-line description (what `deno task` li
   for (const [name, task] of tasks) {
     assert(task.description && !task.description.includes("\n"), `${name} has no description`);
   }
+});
+
+Deno.test("tour: lines stream as they are printed, tagged with their program", async () => {
+  const tour = new Running([
+    "run",
+    "--allow-net=127.0.0.1,[::1],localhost",
+    `--allow-run=${Deno.execPath()}`,
+    "examples/tour.ts",
+    "10",
+  ]);
+  const seen: [number, string][] = [];
+  tour.follow((line) => seen.push([performance.now(), line]));
+  const end = await tour.wait();
+  assertEquals(end.code, 0, end.stderr);
+  // The --sequential run waits 2 s on the dead IPv6 address: its first line must be shown
+  // then, not when the run ends (before, each step's output came in one block at its end).
+  const start = seen.findIndex(([, l]) => l.includes("--sequential"));
+  const trying = seen.find(([, l], i) =>
+    i > start && /happy_eyeballs_client +\| Trying ::1/.test(l)
+  );
+  const won = seen.find(([, l], i) => i > start && /\| Connected to 127\.0\.0\.1 at/.test(l));
+  assert(trying && won, seen.map(([, l]) => l).join("\n"));
+  assert(won[0] - trying[0] > 1500, `shown ${(won[0] - trying[0]).toFixed(0)} ms apart`);
+  assert(seen.some(([, l]) => /^ {2}happy_eyeballs_client +\| Using the addresses/.test(l)));
 });

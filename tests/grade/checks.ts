@@ -3,10 +3,10 @@
  * the examples' own tests run the same functions against the examples, so the two cannot drift.
  * A check throws {@link Failed} with what was sent, what came back, and the lesson to read.
  */
+import { concat } from "@std/bytes";
 import { asciiUpper } from "../../lib/bytes.ts";
 import {
   bytes,
-  concat,
   enc,
   Failed,
   firstDifference,

@@ -3,6 +3,7 @@
  * silent or rude peer but reports what happened, and the small servers a student's client is
  * graded against. Loopback only.
  */
+import { concat } from "@std/bytes";
 import { asciiUpper } from "../../lib/bytes.ts";
 import { TimeoutError, within } from "../../lib/deadline.ts";
 
@@ -277,14 +278,6 @@ async function peer(conn: Deno.Conn, s: Seen, o: PeerOptions): Promise<void> {
     if (!o.afterEof) await send(data);
   }
   if (o.afterEof && s.eof) await send(s.data);
-}
-
-/** One array from many. */
-export function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) (out.set(c, off), off += c.length);
-  return out;
 }
 
 /** The grader's UDP server: upper-cases each datagram back to its sender, dropping the first `drop`. */
