@@ -430,6 +430,18 @@ Deno.test("happy eyeballs client: against http_server.ts it gets its 404", async
     );
     assertEquals(got.at(-1), "Data was received in 1 reads");
     await server.waitFor(/GET \/ -> 404\n/);
+    // --resolve with no IPv6 address: said plainly (it printed "none (undefined)").
+    const pinned = await deno([
+      "run",
+      "--allow-net",
+      "examples/happy_eyeballs_client.ts",
+      "v4only.test",
+      `${port}`,
+      "--resolve",
+      "127.0.0.1",
+    ]);
+    assertEquals(pinned.code, 0, pinned.stderr);
+    assertMatch(pinned.stdout, /\nIPv6 addresses after [\d.]+ ms: none given\n/);
   } finally {
     await server.stop();
   }

@@ -150,3 +150,15 @@ Deno.test("tour: lines stream as they are printed, tagged with their program", a
   assert(won[0] - trying[0] > 1500, `shown ${(won[0] - trying[0]).toFixed(0)} ms apart`);
   assert(seen.some(([, l]) => /^ {2}happy_eyeballs_client +\| Using the addresses/.test(l)));
 });
+
+Deno.test("README: four sequence diagrams (UDP, TCP, backoff, happy eyeballs) and the licence", () => {
+  const diagrams = [...readme.matchAll(/```mermaid\n(sequenceDiagram\n[\s\S]*?)```/g)].map((m) =>
+    m[1]
+  );
+  assertEquals(diagrams.length, 4);
+  assertMatch(diagrams[0], /sendto\("udp is lazy"\)/);
+  assertMatch(diagrams[1], /SYN, ACK[\s\S]*FIN \(shutdown\(SHUT_WR\)/);
+  assertMatch(diagrams[2], /waits 0\.1 s[\s\S]*waits 0\.2 s/);
+  assertMatch(diagrams[3], /SYN \(t = 0\)[\s\S]*250 ms[\s\S]*cancelled/);
+  assertMatch(readme, /MIT: see \[`LICENSE`\]\(LICENSE\)/);
+});
