@@ -36,9 +36,8 @@
 import { indexOfNeedle } from "@std/bytes";
 import { STATUS_TEXT } from "@std/http/status";
 import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
-import { printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
-import { sleep, TimeoutError, within } from "../lib/deadline.ts";
+import { Deadlines, sleep, within } from "../lib/deadline.ts";
 import { acceptRetryMs, closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
@@ -100,16 +99,21 @@ export function parseRequestLine(line: string): RequestLine {
   return { method, target, version };
 }
 
+const LATIN1 = new TextDecoder("latin1"); // one byte, one character: nothing is rejected
+
 /**
  * The request line and header fields (names lower-cased), or the 400 RFC 9112 asks for: space
- * before a colon, obsolete line folding, an HTTP/1.1 request without exactly one Host.
+ * before a colon, obsolete line folding, a bare CR, an ambiguous body length, an HTTP/1.1
+ * request without exactly one Host. One pass over the lines, no copies beyond the fields.
  */
 export function parseHead(head: Uint8Array): RequestLine & { headers?: [string, string][] } {
-  const [first, ...fields] = new TextDecoder("latin1").decode(head).split(/\r?\n/);
-  const line = parseRequestLine(first);
+  const lines = LATIN1.decode(head).split("\n");
+  const line = parseRequestLine(withoutCR(lines[0]));
   if ("status" in line) return line;
   const headers: [string, string][] = [];
-  for (const field of fields) {
+  let hosts = 0, length: string | undefined, lastCoding: string | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const field = withoutCR(lines[i]);
     const colon = field.indexOf(":");
     if (colon <= 0 || !TOKEN.test(field.slice(0, colon))) {
       return {
@@ -117,42 +121,48 @@ export function parseHead(head: Uint8Array): RequestLine & { headers?: [string, 
         reason: /^[ \t]/.test(field) ? "obsolete line folding" : "a bad field",
       };
     }
-    headers.push([field.slice(0, colon).toLowerCase(), field.slice(colon + 1).trim()]);
+    if (field.includes("\r")) return { status: 400, reason: "a bare CR in a field" };
+    const name = field.slice(0, colon).toLowerCase(), value = field.slice(colon + 1).trim();
+    headers.push([name, value]);
+    // The body's length (RFC 9112 6.3): one Content-Length value, or Transfer-Encoding ending
+    // in chunked, never both. A server that guesses here can be fooled into request smuggling.
+    if (name === "host") hosts++;
+    else if (name === "content-length") {
+      for (const v of value.split(",")) {
+        const n = v.trim();
+        if (!/^\d+$/.test(n) || (length !== undefined && length !== n)) {
+          return { status: 400, reason: "a bad or ambiguous Content-Length" };
+        }
+        length = n;
+      }
+    } else if (name === "transfer-encoding") lastCoding = value.split(",").pop()!.trim();
   }
-  if (fields.some((f) => f.includes("\r"))) return { status: 400, reason: "a bare CR in a field" };
-  // The body's length (RFC 9112 6.3): one Content-Length value, or Transfer-Encoding ending in
-  // chunked, never both. A server that guesses here can be fooled into request smuggling.
-  const values = (name: string) =>
-    headers.filter(([n]) => n === name).flatMap(([, v]) => v.split(",").map((x) => x.trim()));
-  const lengths = new Set(values("content-length"));
-  const codings = values("transfer-encoding");
-  if ([...lengths].some((v) => !/^\d+$/.test(v)) || lengths.size > 1) {
-    return { status: 400, reason: "a bad or ambiguous Content-Length" };
-  }
-  if (codings.length > 0 && lengths.size > 0) {
+  if (lastCoding !== undefined && length !== undefined) {
     return { status: 400, reason: "both Content-Length and Transfer-Encoding" };
   }
-  if (codings.length > 0 && codings.at(-1)!.toLowerCase() !== "chunked") {
+  if (lastCoding !== undefined && lastCoding.toLowerCase() !== "chunked") {
     return { status: 400, reason: "a Transfer-Encoding that does not end in chunked" };
   }
-  const hosts = headers.filter(([name]) => name === "host").length;
   if (line.version === "HTTP/1.1" && hosts !== 1) {
     return { status: 400, reason: `HTTP/1.1 needs exactly one Host field (got ${hosts})` };
   }
-  return { ...line, headers };
+  return { method: line.method, target: line.target, version: line.version, headers };
 }
+
+/** A line without the `\r` of its `\r\n`. */
+const withoutCR = (line: string) => line.endsWith("\r") ? line.slice(0, -1) : line;
 
 /** The `Date` format, IMF-fixdate (RFC 9110 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`. */
 export const imfDate = (date: Date): string => date.toUTCString();
 
-const responses = new Map<string, Uint8Array>();
+const responses = new Map<number, Uint8Array>();
 let responsesSecond = 0;
 
 /** A whole response (no body for HEAD), built once per status and second, then reused. */
 export function response(status: number, headOnly = false): Uint8Array {
   const second = Math.floor(Date.now() / 1000);
   if (second !== responsesSecond) (responses.clear(), responsesSecond = second);
-  const key = `${status}${headOnly}`;
+  const key = headOnly ? -status : status;
   let bytes = responses.get(key);
   if (bytes === undefined) {
     const [reason, text] = [STATUS_TEXT[status], BODY[status]];
@@ -167,73 +177,87 @@ export function response(status: number, headOnly = false): Uint8Array {
 }
 
 /** One connection: read the head, answer, close. */
-export async function handle(conn: Deno.Conn, options: HttpOptions = {}): Promise<void> {
+export async function handle(
+  conn: Deno.Conn,
+  options: HttpOptions = {},
+  clock = new Deadlines(tickFor(options.timeoutMs ?? 10_000)),
+): Promise<void> {
   const { timeoutMs = 10_000, log = stdoutLogger } = options;
   const peer = hashAddr(conn.remoteAddr as Deno.NetAddr);
-  const end = performance.now() + timeoutMs; // one deadline for the whole head
-  const late = `no request head in ${timeoutMs / 1000} s`;
-  // recv() until the empty line that ends the head, into one buffer of at most 8 KiB.
-  const buf = new Uint8Array(HEAD_LIMIT + 4);
-  let len = 0, headEnd = -1, status = 0, what = "";
-  while (headEnd < 0 && status === 0) {
-    if (len === buf.length) [status, what] = [431, "(head too large)"];
-    else {
-      const n = await within(conn.read(buf.subarray(len)), end - performance.now(), late)
-        .catch((err) => (err instanceof TimeoutError ? -1 : Promise.reject(err)));
-      // EOF (the original spun here forever), or silence before a single byte: just close.
-      // Browsers do both: they open a spare connection in advance and may never use it.
-      if (n === null && len === 0) {
-        return log(`${peer} closed without sending a request (a browser's unused spare, maybe)`);
-      }
-      if (n === null) return log(`${peer} closed in the middle of its request head`);
-      if (n === -1 && len === 0) {
-        return log(`${peer} sent nothing in ${timeoutMs / 1000} s: closed, with no response`);
-      }
-      if (n === -1) [status, what] = [408, "(head unfinished)"];
+  // One deadline for the whole head, on the server's one clock.
+  const deadline = clock.start(timeoutMs);
+  // recv() until the empty line that ends the head, into one buffer of at most 8 KiB, reused
+  // from connection to connection (allocating 8 KiB per request is most of the garbage).
+  const buf = spare.pop() ?? new Uint8Array(HEAD_LIMIT + 4);
+  let reading = false; // a read still pending (it lost a race): the buffer is not ours to reuse
+  try {
+    let len = 0, headEnd = -1, status = 0, what = "";
+    while (headEnd < 0 && status === 0) {
+      if (len === buf.length) [status, what] = [431, "(head too large)"];
       else {
-        const from = Math.max(0, len - 3); // the empty line may straddle two reads
-        len += n;
-        headEnd = endOfHead(buf.subarray(0, len), from);
-        if (headEnd > HEAD_LIMIT) [status, what] = [431, "(head too large)"];
+        const got = await Promise.race([conn.read(buf.subarray(len)), deadline.late]);
+        reading = got === "late";
+        const n = got === "late" ? -1 : got;
+        // EOF (the original spun here forever), or silence before a single byte: just close.
+        // Browsers do both: they open a spare connection in advance and may never use it.
+        if (n === null && len === 0) {
+          return log(`${peer} closed without sending a request (a browser's unused spare, maybe)`);
+        }
+        if (n === null) return log(`${peer} closed in the middle of its request head`);
+        if (n === -1 && len === 0) {
+          return log(`${peer} sent nothing in ${timeoutMs / 1000} s: closed, with no response`);
+        }
+        if (n === -1) [status, what] = [408, "(head unfinished)"];
+        else {
+          const from = Math.max(0, len - 3); // the empty line may straddle two reads
+          len += n;
+          headEnd = endOfHead(buf.subarray(0, len), from);
+          if (headEnd > HEAD_LIMIT) [status, what] = [431, "(head too large)"];
+        }
       }
     }
-  }
-  let headOnly = false, pending = len > 0; // request bytes we may not have read
-  if (status === 0) {
-    const req = parseHead(buf.subarray(0, headEnd));
-    if ("status" in req) [status, what] = [req.status, `(${req.reason})`];
-    else {
-      // GET and HEAD: 404, there are no pages; any other method: 501, as in the original.
-      headOnly = req.method === "HEAD";
-      status = req.method === "GET" || headOnly ? 404 : 501;
-      what = `${req.method} ${printable(new TextEncoder().encode(req.target), 100)}`;
-      // Nothing read past the head and no body announced: close at once, no draining needed.
-      pending = buf.subarray(headEnd, len).some((b) => b !== 0x0d && b !== 0x0a) ||
-        req.headers!.some(([n]) => n === "content-length" || n === "transfer-encoding");
+    let headOnly = false, pending = len > 0; // request bytes we may not have read
+    if (status === 0) {
+      const req = parseHead(buf.subarray(0, headEnd));
+      if ("status" in req) [status, what] = [req.status, `(${req.reason})`];
+      else {
+        // GET and HEAD: 404, there are no pages; any other method: 501, as in the original.
+        headOnly = req.method === "HEAD";
+        status = req.method === "GET" || headOnly ? 404 : 501;
+        // The target is visible ASCII (parseRequestLine checked): only its length needs a bound.
+        what = `${req.method} ${
+          req.target.length > 100 ? `${req.target.slice(0, 100)}…` : req.target
+        }`;
+        // Nothing read past the head and no body announced: close at once, no draining needed.
+        pending = buf.subarray(headEnd, len).some((b) => b !== 0x0d && b !== 0x0a) ||
+          req.headers!.some(([n]) => n === "content-length" || n === "transfer-encoding");
+      }
     }
-  }
-  // send() the whole response, looping over partial writes; a client that reads nothing is
-  // given up on after the timeout.
-  const bytes = response(status, headOnly);
-  const stuck = `the peer read nothing for ${timeoutMs / 1000} s`;
-  for (let off = 0; off < bytes.length;) {
-    off += await within(conn.write(bytes.subarray(off)), timeoutMs, stuck);
-  }
-  if (pending) {
-    // shutdown(SHUT_WR), then drop what the client still sends before close(): closing with
-    // unread bytes makes the kernel send a reset, which can destroy the response in flight.
-    await conn.closeWrite().catch(() => {});
-    const sink = new Uint8Array(16 * 1024);
-    const drained = performance.now() + 1000; // at most 64 KiB and 1 s in all
-    for (
-      let seen = 0, n;
-      seen < 65536 &&
-      (n = await within(conn.read(sink), drained - performance.now(), "").catch(() => 0));
-    ) {
-      seen += n;
+    // send() the whole response, looping over partial writes; a client that reads nothing is
+    // given up on after the timeout.
+    const bytes = response(status, headOnly);
+    // No deadline needed: under 300 bytes always fit the socket's send buffer (4 KiB at least),
+    // whatever the peer does, so write() never waits for it to read.
+    for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+    if (pending) {
+      // shutdown(SHUT_WR), then drop what the client still sends before close(): closing with
+      // unread bytes makes the kernel send a reset, which can destroy the response in flight.
+      await conn.closeWrite().catch(() => {});
+      const sink = new Uint8Array(16 * 1024);
+      const drained = performance.now() + 1000; // at most 64 KiB and 1 s in all
+      for (
+        let seen = 0, n;
+        seen < 65536 &&
+        (n = await within(conn.read(sink), drained - performance.now(), "").catch(() => 0));
+      ) {
+        seen += n;
+      }
     }
+    log(`${peer} ${what} -> ${status}`);
+  } finally {
+    deadline.done();
+    if (!reading && spare.length < 64) spare.push(buf);
   }
-  log(`${peer} ${what} -> ${status}`);
 }
 
 const LF_LF = new Uint8Array([0x0a, 0x0a]);
@@ -246,6 +270,12 @@ function endOfHead(buf: Uint8Array, from: number): number {
   const i = a < 0 ? b : b < 0 ? a : Math.min(a, b);
   return i > 0 && buf[i - 1] === 0x0d ? i - 1 : i;
 }
+
+/** Head buffers of finished connections, for the next ones. */
+const spare: Uint8Array[] = [];
+
+/** How often the deadline clock looks: a twentieth of the timeout, from 5 to 100 ms. */
+const tickFor = (timeoutMs: number) => Math.min(100, Math.max(5, timeoutMs / 20));
 
 /** Opens the listening socket (port 0: the OS picks one). */
 export function bind(hostname = "127.0.0.1", port = 8080): Deno.TcpListener {
@@ -261,6 +291,19 @@ export function bind(hostname = "127.0.0.1", port = 8080): Deno.TcpListener {
 export async function serve(listener: Deno.Listener, options: HttpOptions = {}): Promise<void> {
   const { signal, maxConnections = 512, log = stdoutLogger } = options;
   const clients = new Map<Deno.Conn, Promise<void>>();
+  // One clock for every connection's deadline: a timer per read costs more than the read.
+  const clock = new Deadlines(tickFor(options.timeoutMs ?? 10_000));
+  const client = async (conn: Deno.Conn) => {
+    try {
+      await handle(conn, options, clock);
+    } catch (err) {
+      if (!signal?.aborted) log(`${hashAddr(conn.remoteAddr as Deno.NetAddr)}: ${explain(err)}`);
+    } finally {
+      // close()
+      closeQuietly(conn);
+      clients.delete(conn);
+    }
+  };
   // A pending accept() ends only when the listener closes: Ctrl-C closes it.
   const stopped = new Promise<void>((resolve) =>
     signal?.addEventListener("abort", () => resolve(closeQuietly(listener)), { once: true })
@@ -286,13 +329,7 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
       }
       continue;
     }
-    const client = handle(conn, options)
-      .catch((err) => {
-        if (!signal?.aborted) log(`${hashAddr(conn.remoteAddr as Deno.NetAddr)}: ${explain(err)}`);
-      })
-      // close()
-      .finally(() => (closeQuietly(conn), clients.delete(conn)));
-    clients.set(conn, client);
+    clients.set(conn, client(conn));
   }
   // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
   closeQuietly(listener);

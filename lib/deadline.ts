@@ -1,6 +1,6 @@
 /**
- * One timeout helper for every socket call that waits on a peer: {@link within} races the
- * call's promise against a timer.
+ * Timeouts for every socket call that waits on a peer: {@link within} races the call's promise
+ * against a timer; {@link Deadlines} keeps one coarse clock for a server's many connections.
  *
  * Deno cannot cancel a pending `read()` or `receive()`. When the timer wins, the call is still
  * pending: close the socket (what a server does with a silent peer), or keep the same promise
@@ -75,4 +75,88 @@ export function timedOut(err: unknown): null {
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * One deadline of a {@link Deadlines} clock: `late` resolves to `"late"` once `due` has passed.
+ * Race a socket call against it: `await Promise.race([conn.read(buf), deadline.late])`.
+ */
+export class Deadline {
+  /** When it passes, in `performance.now()` ms. */
+  readonly due: number;
+  /** Resolves to `"late"` once the deadline has passed (and never rejects). */
+  readonly late: Promise<"late">;
+  #fire!: (late: "late") => void;
+
+  /**
+   * Made by {@link Deadlines.start}.
+   *
+   * @param ms from now
+   * @param owner the clock that watches it
+   */
+  constructor(ms: number, readonly owner: Deadlines) {
+    this.due = performance.now() + ms;
+    this.late = new Promise((resolve) => this.#fire = resolve);
+  }
+
+  /** Stops watching it (the exchange is over). */
+  done(): void {
+    this.owner.forget(this);
+  }
+
+  /** Called by the clock when `due` has passed. */
+  fire(): void {
+    this.#fire("late");
+  }
+}
+
+/**
+ * Many deadlines, one coarse clock: a server with thousands of connections needs a deadline
+ * for each, and a timer per read and per write costs more than the read itself. One interval,
+ * running only while some deadline is watched, fires those that have passed, at most `tickMs`
+ * late.
+ */
+export class Deadlines {
+  #watched = new Set<Deadline>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Makes the clock; it runs only while some deadline is watched.
+   *
+   * @param tickMs how often the clock looks (the precision of every deadline)
+   */
+  constructor(readonly tickMs = 100) {}
+
+  /**
+   * A deadline `ms` from now; call its `done()` when the exchange ends.
+   *
+   * @param ms from now
+   * @returns the deadline
+   */
+  start(ms: number): Deadline {
+    const deadline = new Deadline(ms, this);
+    this.#watched.add(deadline);
+    this.#timer ??= setInterval(() => this.#sweep(), this.tickMs);
+    return deadline;
+  }
+
+  /**
+   * Stops watching `deadline`; the clock stops with the last one.
+   *
+   * @param deadline one of this clock's
+   */
+  forget(deadline: Deadline): void {
+    this.#watched.delete(deadline);
+    if (this.#watched.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #sweep() {
+    const now = performance.now();
+    for (const d of this.#watched) {
+      if (d.due <= now) (this.forget(d), d.fire());
+    }
+  }
 }

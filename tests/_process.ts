@@ -71,6 +71,7 @@ export class Running {
   #waiters: (() => void)[] = [];
   #done: Promise<void>;
   #follower?: (line: string, stream: "stdout" | "stderr") => void;
+  #keep = true;
   #shown = { stdout: 0, stderr: 0 };
 
   /**
@@ -97,6 +98,7 @@ export class Running {
     }
     const pump = async (stream: ReadableStream<Uint8Array>, which: "out" | "err") => {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        if (!this.#keep) continue;
         if (which === "out") this.#stdout += chunk;
         else this.#stderr += chunk;
         this.#emit(false);
@@ -144,6 +146,11 @@ export class Running {
    */
   static from(child: Deno.ChildProcess): Running {
     return new Running(child);
+  }
+
+  /** From now on, what it prints is read and dropped (a server logging under load). */
+  discard(): void {
+    this.#keep = false;
   }
 
   /** The process id. */

@@ -1,0 +1,354 @@
+/**
+ * `deno task bench`: each server beside the floor of its API (a naive loop in Deno, kept next to
+ * this file) and, when python3 is on PATH, the textbook Python server (and Node's dgram for
+ * UDP, when node is): interleaved rounds, the median and range of operations per second, the
+ * server's CPU per operation from /proc, its peak RSS, and the ratio to the floor. Not a test:
+ * nothing here is timed in CI.
+ *
+ * ```sh
+ * deno task bench [--rounds 3] [--seconds 4] [--only http,udp,tcp]
+ * ```
+ *
+ * HTTP load comes from wrk (`apt-get install wrk`), one new connection per request; without wrk
+ * a Deno load client is used and the table says so. UDP and TCP load come from this process.
+ * Loopback only; every server started is stopped; each round is bounded in time.
+ */
+import { parseCli } from "../../lib/cli.ts";
+import { runMain } from "../../lib/errors.ts";
+import { Running } from "../_process.ts";
+import { cpuSeconds, peakMB } from "../_proc.ts";
+
+/** A server to measure: how to start it and how it prints its port. */
+interface Server {
+  name: string;
+  /** The command: `deno` means this Deno binary. */
+  cmd: string[];
+  port: RegExp;
+  floor?: boolean;
+}
+
+const PY_HTTP = `
+import socket, time
+body = b"Not Found: this server has no pages at all.\\n"
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(128)
+print("Listening on http://127.0.0.1:%d/" % s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    data = b""
+    while b"\\r\\n\\r\\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime())
+    c.sendall(("HTTP/1.1 404 Not Found\\r\\nDate: %s\\r\\nServer: Dummy-HTTP-Server\\r\\n"
+               "Content-Type: text/plain; charset=utf-8\\r\\nContent-Length: %d\\r\\n"
+               "Connection: close\\r\\n\\r\\n" % (date, len(body))).encode() + body)
+    c.close()
+`;
+
+const PY_UDP = `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print("serverPort: %d" % s.getsockname()[1], flush=True)
+while True:
+    data, addr = s.recvfrom(2048)
+    s.sendto(data.upper(), addr)
+`;
+
+const NODE_UDP = `
+const s = require("node:dgram").createSocket("udp4");
+s.on("message", (m, r) => s.send(Buffer.from(m.toString("latin1").toUpperCase(), "latin1"), r.port, r.address));
+s.bind(0, "127.0.0.1", () => console.log("serverPort: " + s.address().port));
+`;
+
+const PY_TCP = `
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0))
+s.listen(5)
+print("serverPort: %d" % s.getsockname()[1], flush=True)
+while True:
+    c, _ = s.accept()
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        c.sendall(d.upper())
+    c.close()
+`;
+
+const HTTP_PORT = /Listening on http:\/\/127\.0\.0\.1:(\d+)\//;
+const PORT = /serverPort: (\d+)/;
+
+/** Whether `cmd` can be run here (whatever its exit code). */
+async function has(cmd: string, args: string[]): Promise<boolean> {
+  return await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()
+    .then(() => true, () => false);
+}
+
+function start(s: Server): Running {
+  if (s.cmd[0] === "deno") return new Running(s.cmd.slice(1));
+  const child = new Deno.Command(s.cmd[0], {
+    args: s.cmd.slice(1),
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return Running.from(child);
+}
+
+/** One round against one server: operations, server CPU seconds, peak RSS. */
+async function round(
+  s: Server,
+  load: (port: number) => Promise<number>,
+): Promise<{ rate: number; cpuPerOp: number; rss: number }> {
+  const server = start(s);
+  try {
+    const port = Number((await server.waitFor(s.port))[1]);
+    server.discard(); // a log line per request would only cost this process time
+    const cpu0 = await cpuSeconds(server.pid);
+    const t0 = performance.now();
+    const ops = await load(port);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = (await cpuSeconds(server.pid)) - cpu0;
+    return { rate: ops / seconds, cpuPerOp: cpu / ops, rss: await peakMB(server.pid) };
+  } finally {
+    await server.stop("SIGKILL");
+  }
+}
+
+/** wrk for `seconds`: the number of responses. */
+async function wrk(port: number, seconds: number): Promise<number> {
+  const out = await new Deno.Command("wrk", {
+    args: ["-t1", "-c50", `-d${seconds}s`, `http://127.0.0.1:${port}/`],
+  }).output();
+  return Number(new TextDecoder().decode(out.stdout).match(/(\d+) requests in/)?.[1]);
+}
+
+/** Without wrk: 50 loops of connect, GET, read to EOF, close, for `seconds`. */
+async function denoHttpLoad(port: number, seconds: number): Promise<number> {
+  const request = new TextEncoder().encode("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    const buf = new Uint8Array(4096);
+    while (performance.now() < end) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(request);
+        while ((await conn.read(buf)) !== null);
+        done++;
+      } catch { /* counted as not done */ }
+      conn.close();
+    }
+  }));
+  return done;
+}
+
+/** UDP: `window` 32-byte requests in flight for `seconds`; replies received. */
+async function udpLoad(port: number, window: number, seconds: number): Promise<number> {
+  const sock = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port };
+  const payload = new Uint8Array(32).fill(0x61);
+  const buf = new Uint8Array(2048);
+  let got = 0;
+  const end = performance.now() + seconds * 1000;
+  try {
+    for (let i = 0; i < window; i++) await sock.send(payload, to);
+    let pending = sock.receive(buf);
+    pending.catch(() => {});
+    while (performance.now() < end) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const lost = new Promise<null>((r) => timer = setTimeout(() => r(null), 200));
+      const reply = await Promise.race([pending, lost]);
+      clearTimeout(timer);
+      if (reply !== null) {
+        got++;
+        pending = sock.receive(buf);
+        pending.catch(() => {});
+      }
+      await sock.send(payload, to); // a reply, or a loss: keep the window full
+    }
+  } finally {
+    sock.close();
+  }
+  return got;
+}
+
+/** TCP: `total` bytes each way over one connection; returns bytes (of each direction). */
+async function tcpLoad(port: number, total: number): Promise<number> {
+  const chunk = new Uint8Array(64 * 1024).fill(0x61);
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const sending = (async () => {
+      for (let sent = 0; sent < total; sent += chunk.length) {
+        for (let off = 0; off < chunk.length;) off += await conn.write(chunk.subarray(off));
+      }
+      await conn.closeWrite();
+    })();
+    const buf = new Uint8Array(256 * 1024);
+    let got = 0;
+    for (let n; (n = await conn.read(buf)) !== null;) got += n;
+    await sending;
+    return got;
+  } finally {
+    conn.close();
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (x: number, digits = 0) =>
+  x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Runs `rounds` interleaved rounds of every server and prints the table. */
+async function table(
+  title: string,
+  servers: Server[],
+  rounds: number,
+  load: (port: number) => Promise<number>,
+  unit: { rate: string; scale: number; cpu: string; cpuScale: number },
+) {
+  console.log(`\n${title}`);
+  const results = servers.map(() => [] as { rate: number; cpuPerOp: number; rss: number }[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, s] of servers.entries()) results[i].push(await round(s, load));
+  }
+  const floor = servers.findIndex((s) => s.floor);
+  const floorCpu = median(results[floor].map((x) => x.cpuPerOp));
+  const floorRate = median(results[floor].map((x) => x.rate));
+  console.log(
+    `  ${"server".padEnd(40)} ${unit.rate.padStart(26)} ${unit.cpu.padStart(20)} ${
+      "peak RSS".padStart(9)
+    }  vs the floor (rate, CPU)`,
+  );
+  for (const [i, s] of servers.entries()) {
+    const rates = results[i].map((x) => x.rate / unit.scale);
+    const cpus = results[i].map((x) => x.cpuPerOp * unit.cpuScale);
+    const rate = `${fmt(median(rates))} [${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}]`;
+    const digits = unit.cpuScale > 1e3 ? 1 : 3;
+    const cpu = `${fmt(median(cpus), digits)} [${fmt(Math.min(...cpus), digits)}-${
+      fmt(Math.max(...cpus), digits)
+    }]`;
+    const rss = `${fmt(Math.max(...results[i].map((x) => x.rss)))} MB`;
+    const vs = `${(median(results[i].map((x) => x.rate)) / floorRate).toFixed(2)}x, ${
+      (median(results[i].map((x) => x.cpuPerOp)) / floorCpu).toFixed(2)
+    }x`;
+    console.log(
+      `  ${s.name.padEnd(40)} ${rate.padStart(26)} ${cpu.padStart(20)} ${rss.padStart(9)}  ${vs}`,
+    );
+  }
+}
+
+if (import.meta.main) {
+  const usage = `Benchmarks each server beside the floor of its API (and Python, Node when present).
+usage: deno task bench [options]
+  --rounds N     interleaved rounds per server (default 3)
+  --seconds SEC  load per round, for HTTP and UDP (default 4)
+  --mib N        bytes each way per TCP round, in MiB (default 256)
+  --only LIST    some of http,udp,tcp (default all)`;
+  await runMain("bench", usage, async () => {
+    const cli = parseCli(Deno.args, {
+      strings: { rounds: "3", seconds: "4", mib: "256", only: "http,udp,tcp" },
+    });
+    const rounds = Math.floor(cli.number("rounds", 1, 20));
+    const seconds = cli.number("seconds", 1, 60);
+    const total = cli.number("mib", 1, 4096) * 1024 * 1024;
+    const only = cli.string("only")!.split(",");
+    const python = await has("python3", ["--version"]);
+    const node = await has("node", ["--version"]);
+    const deno = (
+      flags: string[],
+      script: string,
+    ) => ["deno", "run", ...flags, script, "--port", "0"];
+    const net = ["--allow-net=127.0.0.1"];
+
+    if (only.includes("http")) {
+      const withWrk = await has("wrk", ["-v"]);
+      const load = withWrk
+        ? (port: number) => wrk(port, seconds)
+        : (port: number) => denoHttpLoad(port, seconds);
+      await table(
+        withWrk
+          ? `HTTP: wrk -t1 -c50 -d${seconds}s, a new connection per request (${rounds} rounds)`
+          : `HTTP: a Deno load client, 50 connections (wrk is not installed: apt-get install wrk)`,
+        [
+          {
+            name: "examples/http_server.ts",
+            cmd: deno(net, "examples/http_server.ts"),
+            port: HTTP_PORT,
+          },
+          {
+            name: "  same, deno task http-server's flags",
+            cmd: deno([...net, "--v8-flags=--max-semi-space-size=2"], "examples/http_server.ts"),
+            port: HTTP_PORT,
+          },
+          {
+            name: "floor: tests/bench/floor_http.ts",
+            cmd: ["deno", "run", ...net, "tests/bench/floor_http.ts"],
+            port: HTTP_PORT,
+            floor: true,
+          },
+          ...(python
+            ? [{
+              name: "textbook Python (sequential)",
+              cmd: ["python3", "-c", PY_HTTP],
+              port: HTTP_PORT,
+            }]
+            : []),
+        ],
+        rounds,
+        load,
+        { rate: "requests/s", scale: 1, cpu: "CPU µs/request", cpuScale: 1e6 },
+      );
+    }
+    if (only.includes("udp")) {
+      const servers: Server[] = [
+        { name: "examples/udp_server.ts", cmd: deno(net, "examples/udp_server.ts"), port: PORT },
+        {
+          name: "floor: tests/bench/floor_udp.ts",
+          cmd: ["deno", "run", ...net, "tests/bench/floor_udp.ts"],
+          port: PORT,
+          floor: true,
+        },
+        ...(node ? [{ name: "Node dgram", cmd: ["node", "-e", NODE_UDP], port: PORT }] : []),
+        ...(python
+          ? [{ name: "textbook UDPServer.py", cmd: ["python3", "-u", "-c", PY_UDP], port: PORT }]
+          : []),
+      ];
+      for (const window of [1, 16]) {
+        await table(
+          `UDP: 32-byte datagrams, ${window} in flight, ${seconds} s (${rounds} rounds)`,
+          servers,
+          rounds,
+          (port) => udpLoad(port, window, seconds),
+          { rate: "datagrams/s", scale: 1, cpu: "CPU µs/datagram", cpuScale: 1e6 },
+        );
+      }
+    }
+    if (only.includes("tcp")) {
+      await table(
+        `TCP: one connection, ${total / 1048576} MiB each way (${rounds} rounds)`,
+        [
+          { name: "examples/tcp_server.ts", cmd: deno(net, "examples/tcp_server.ts"), port: PORT },
+          {
+            name: "floor: tests/bench/floor_tcp.ts",
+            cmd: ["deno", "run", ...net, "tests/bench/floor_tcp.ts"],
+            port: PORT,
+            floor: true,
+          },
+          ...(python
+            ? [{ name: "textbook Python server", cmd: ["python3", "-c", PY_TCP], port: PORT }]
+            : []),
+        ],
+        rounds,
+        (port) => tcpLoad(port, total),
+        { rate: "MB/s", scale: 1e6, cpu: "CPU s/GB", cpuScale: 1e9 },
+      );
+    }
+  });
+}

@@ -1,0 +1,26 @@
+import { assert, assertEquals } from "@std/assert";
+import { Deadlines, TimeoutError, within } from "../lib/deadline.ts";
+
+Deno.test("Deadlines: one clock fires each deadline once it passes, and stops when none is left", async () => {
+  const clock = new Deadlines(10);
+  const t0 = performance.now();
+  const soon = clock.start(30), later = clock.start(90), never = clock.start(10_000);
+  assertEquals(await soon.late, "late");
+  const first = performance.now() - t0;
+  assert(first >= 29 && first < 80, `${first} ms`);
+  const raced = await Promise.race([
+    new Promise((r) => setTimeout(() => r("read"), 5)),
+    later.late,
+  ]);
+  assertEquals(raced, "read"); // a call that finishes first wins the race
+  assertEquals(await later.late, "late");
+  never.done(); // the last one watched: the clock's interval stops (the sanitizer checks)
+  soon.done();
+  later.done();
+});
+
+Deno.test("within: the call's value, or a TimeoutError with the message", async () => {
+  assertEquals(await within(Promise.resolve(7), 100, "x"), 7);
+  const err = await within(new Promise(() => {}), 10, "nothing in 10 ms").catch((e) => e);
+  assert(err instanceof TimeoutError && err.message === "nothing in 10 ms");
+});
