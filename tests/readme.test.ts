@@ -1,6 +1,6 @@
 /** The index stays true: every example is in the README table, and every header is a run guide. */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { Running } from "./_process.ts";
+import { deno, Running } from "./_process.ts";
 
 const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 const examples = [...Deno.readDirSync(new URL("../examples/", import.meta.url))]
@@ -161,4 +161,13 @@ Deno.test("README: four sequence diagrams (UDP, TCP, backoff, happy eyeballs) an
   assertMatch(diagrams[2], /waits 0\.1 s[\s\S]*waits 0\.2 s/);
   assertMatch(diagrams[3], /SYN \(t = 0\)[\s\S]*250 ms[\s\S]*cancelled/);
   assertMatch(readme, /MIT: see \[`LICENSE`\]\(LICENSE\)/);
+});
+
+Deno.test("deno task bench runs (a small TCP round; nothing is timed)", async () => {
+  const out = await deno(["task", "-q", "bench", "--only", "tcp", "--rounds", "1", "--mib", "64"], {
+    timeoutMs: 60_000,
+  });
+  assertEquals(out.code, 0, out.stderr);
+  assertMatch(out.stdout, /^ {2}examples\/tcp_server\.ts .* MB .*x, .*x$/m);
+  assertMatch(out.stdout, /^ {2}floor: tests\/bench\/floor_tcp\.ts .* 1\.00x, (1\.00x|n\/a)$/m);
 });

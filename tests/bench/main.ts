@@ -230,14 +230,15 @@ async function table(
     const rates = results[i].map((x) => x.rate / unit.scale);
     const cpus = results[i].map((x) => x.cpuPerOp * unit.cpuScale);
     const rate = `${fmt(median(rates))} [${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}]`;
-    const digits = unit.cpuScale > 1e3 ? 1 : 3;
+    const digits = unit.cpu.includes("µs") ? 1 : 2;
     const cpu = `${fmt(median(cpus), digits)} [${fmt(Math.min(...cpus), digits)}-${
       fmt(Math.max(...cpus), digits)
     }]`;
     const rss = `${fmt(Math.max(...results[i].map((x) => x.rss)))} MB`;
+    const cpuRatio = median(results[i].map((x) => x.cpuPerOp)) / floorCpu;
     const vs = `${(median(results[i].map((x) => x.rate)) / floorRate).toFixed(2)}x, ${
-      (median(results[i].map((x) => x.cpuPerOp)) / floorCpu).toFixed(2)
-    }x`;
+      Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : "n/a"
+    }`;
     console.log(
       `  ${s.name.padEnd(40)} ${rate.padStart(26)} ${cpu.padStart(20)} ${rss.padStart(9)}  ${vs}`,
     );
