@@ -3,7 +3,7 @@
  * the peer's socket address as the bytes of a C `struct sockaddr_in6`.
  *
  * ```sh
- * deno run --allow-net examples/ipv6_server.ts [options]
+ * deno run --allow-net examples/ipv6_server.ts [--host ::1] [--port 55555]
  * ```
  *
  * ```text

@@ -3,7 +3,7 @@
  * at the address it came from.
  *
  * ```sh
- * deno run --allow-net examples/udp_server.ts [options]
+ * deno run --allow-net examples/udp_server.ts [--host 127.0.0.1] [--port 12000]
  * ```
  *
  * ```text

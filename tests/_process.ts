@@ -263,3 +263,39 @@ export async function startServer(
 export function lines(text: string): string[] {
   return text.split("\n").filter((l, i, all) => l !== "" || i < all.length - 1);
 }
+
+// `deno eval` has every permission: it copies what a clone has into a new temporary folder.
+const COPY = `
+const dir = await Deno.makeTempDir({ prefix: Deno.args[0] });
+async function copy(from, to) {
+  const info = await Deno.stat(from);
+  if (!info.isDirectory) return await Deno.copyFile(from, to);
+  await Deno.mkdir(to);
+  for await (const e of Deno.readDir(from)) await copy(from + "/" + e.name, to + "/" + e.name);
+}
+for (const p of ["deno.json", "deno.lock", "README.md", "LICENSE", "examples", "lib", "tests"]) {
+  await copy(p, dir + "/" + p);
+}
+console.log(dir);
+`;
+
+/**
+ * Copies the repository (what a clone has, not `_site/`) into a new temporary folder.
+ *
+ * @param prefix the start of the folder's name
+ * @returns the folder's path
+ */
+export async function copyRepo(prefix: string): Promise<string> {
+  const made = await deno(["eval", COPY, prefix]);
+  if (made.code !== 0) throw new Error(`copying the repository failed: ${made.stderr}`);
+  return made.stdout.trim();
+}
+
+/**
+ * Removes a folder made by {@link copyRepo}.
+ *
+ * @param dir its path
+ */
+export async function removeCopy(dir: string): Promise<void> {
+  await deno(["eval", `await Deno.remove(${JSON.stringify(dir)}, { recursive: true })`]);
+}

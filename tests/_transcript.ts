@@ -2,10 +2,12 @@
  * One transcript, one truth: reads the "try it" transcript from an example's header and runs it,
  * each terminal's command as a real subprocess, checking that every program prints what the
  * header says. Ports, peers' port numbers, dates and timings may differ from run to run; a line
- * `...` stands for any number of lines.
+ * `...` stands for any number of lines. It returns every line each program printed, stamped, for
+ * the site's merged two-terminal view.
  */
 import { assert } from "@std/assert";
-import { deno, lines, ROOT, Running } from "./_process.ts";
+import { lines, ROOT, Running } from "./_process.ts";
+import { within } from "../lib/deadline.ts";
 
 /** One terminal of a transcript: the command typed and the lines it printed. */
 export interface Terminal {
@@ -16,6 +18,29 @@ export interface Terminal {
   /** What it printed (the prompt lines of typed input included). */
   output: string[];
 }
+
+/** One line a program printed during a run, stamped, for a merged two-terminal view. */
+export interface Captured {
+  /** ms since the run started. */
+  at: number;
+  /** The terminal's command. */
+  command: string;
+  /** stdout or stderr. */
+  stream: "stdout" | "stderr";
+  /** The line. */
+  line: string;
+}
+
+/** What else differs from run to run in some transcripts: literal text, and its pattern. */
+const PORT_BYTES: [string, string][] = [
+  ["0xa8 0xca", "0x[0-9a-f]{1,2} 0x[0-9a-f]{1,2}"],
+  ["a8 ca", "[0-9a-f]{2} [0-9a-f]{2}"],
+];
+const VARIES: Record<string, [string, string][]> = {
+  "examples/ipv6_server.ts": PORT_BYTES,
+  "examples/ipv6_client.ts": PORT_BYTES,
+  "examples/lookup.ts": [['"myhost"', '".+"']], // this machine's name
+};
 
 /** The servers of this repository: their terminal is started first and stopped last. */
 const SERVERS = /examples\/(udp|tcp|echo|fixed_length|http|udp_length|ipv6)_server\.ts$/;
@@ -116,13 +141,21 @@ function withPort(argv: string[], port: string): string[] {
  * @param example the example whose header holds the transcript
  * @param vary literal strings of the transcript that differ per run, and their patterns
  */
-export async function checkTranscript(example: string, vary: [string, string][] = []) {
+export async function checkTranscript(
+  example: string,
+  vary: [string, string][] = VARIES[example] ?? [],
+): Promise<Captured[]> {
   const terminals = await transcript(example);
   const serverTerm = terminals.find((t) => SERVERS.test(t.argv.find((w) => w.endsWith(".ts"))!));
+  const captured: Captured[] = [];
+  const t0 = performance.now();
+  const record = (command: string) => (line: string, stream: "stdout" | "stderr") =>
+    captured.push({ at: performance.now() - t0, command, stream, line });
   let server: Running | undefined;
   let port = "";
   if (serverTerm) {
     server = new Running(withPort(serverTerm.argv, "0"));
+    server.follow(record(serverTerm.command));
     const m = await server.waitFor(/(?:serverPort: |:)(\d+)[\s/),]/);
     port = m[1];
   }
@@ -142,11 +175,18 @@ export async function checkTranscript(example: string, vary: [string, string][] 
           });
         if (out === null) continue;
         const got = new TextDecoder().decode(out.stdout).replace(/\r/g, "");
+        for (const line of lines(got)) record(t.command)(line, "stdout");
         assertLines(lines(got), expected, `${example}: ${t.command}`, vary);
         continue;
       }
       const args = server ? withPort(t.argv, port) : t.argv.slice(1);
-      const out = await deno(args, { stdin });
+      const child = new Running(args, stdin);
+      child.follow(record(t.command));
+      const out = await within(child.wait(), 20_000, `${t.command}: still running after 20 s`)
+        .catch(async (err) => {
+          await child.stop("SIGKILL");
+          throw err;
+        });
       assertLines(
         [...lines(out.stderr), ...lines(out.stdout)].map((l) => l.replace(/\r$/, "")),
         expected,
@@ -174,4 +214,5 @@ export async function checkTranscript(example: string, vary: [string, string][] 
       assert(end.code === 0, `${serverTerm.command} exits 0 on Ctrl-C, not ${end.code}`);
     }
   }
+  return captured;
 }

@@ -1,0 +1,141 @@
+/**
+ * The site builds (`deno task site`), and what it built holds: a page for every example with
+ * the file's code and a transcript captured during the build, links that all resolve inside the
+ * site, no reference to any other host; and, when a headless browser is on PATH, the pages render.
+ */
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { copyRepo, deno, removeCopy, ROOT } from "./_process.ts";
+import { examplesInOrder, isCommentLine, splitHeader } from "./site/build.ts";
+
+const SITE = `${ROOT}_site`;
+const unescape = (s: string) =>
+  s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+
+const built = await deno(["task", "-q", "site"], { timeoutMs: 120_000 });
+
+Deno.test("site: deno task site builds a page per example, and says where the index is", async () => {
+  assertEquals(built.code, 0, built.stderr);
+  assertMatch(built.stdout, /Built \d+ pages in [\d.]+ s: .*_site\/index\.html\n$/);
+  const names = await examplesInOrder();
+  assertEquals(names.length, 16);
+  for (const name of names) {
+    const html = await Deno.readTextFile(`${SITE}/${name}.html`);
+    // The code column, in order, is the file's code (comments moved to the left column).
+    const code = [...html.matchAll(/<pre class="code"><code>([\s\S]*?)<\/code><\/pre>/g)]
+      .map((m) => unescape(m[1])).join("\n").split("\n").filter((l) => l.trim() !== "");
+    const { body } = splitHeader(await Deno.readTextFile(`${ROOT}examples/${name}.ts`));
+    let inDoc = false;
+    const want = body.filter((l) => {
+      const t = l.trim();
+      const doc = inDoc || t.startsWith("/**");
+      if (doc) inDoc = !t.endsWith("*/");
+      return !doc && !isCommentLine(l) && t !== "";
+    });
+    assertEquals(code, want, `${name}: the page's code is not the file's`);
+    // A transcript captured during the build, not the header's copy.
+    const run = html.match(/<pre class="transcript"><code>([\s\S]*?)<\/code><\/pre>/)?.[1] ?? "";
+    assert(run.split("\n").length >= 1 && run.trim() !== "", `${name}: no captured transcript`);
+    assertMatch(html, /captured on \d{4}-\d\d-\d\d with Deno \d+\.\d+\.\d+/);
+  }
+});
+
+Deno.test("site: every link resolves inside the site; nothing refers to another host", async () => {
+  assertEquals(built.code, 0, built.stderr);
+  const pages = new Map<string, string>();
+  for await (const e of Deno.readDir(SITE)) {
+    if (e.name.endsWith(".html")) pages.set(e.name, await Deno.readTextFile(`${SITE}/${e.name}`));
+  }
+  let links = 0;
+  for (const [name, html] of pages) {
+    for (const [, attr, ref] of html.matchAll(/\b(href|src)="([^"]*)"/g)) {
+      assert(!/^[a-z]+:|^\/\//i.test(ref), `${name}: ${attr}="${ref}" refers to another host`);
+      const [path, id] = ref.split("#");
+      const target = path === "" ? html : pages.get(path);
+      if (target === undefined) {
+        await Deno.stat(`${SITE}/${path}`).catch(() => {
+          throw new Error(`${name}: ${ref} does not exist`);
+        });
+      } else if (id) assert(target.includes(` id="${id}"`), `${name}: ${ref}: no such anchor`);
+      links++;
+    }
+    assert(!/url\(|@import/.test(html), `${name}: CSS that may fetch`);
+  }
+  assert(links > 100, `${links} links`);
+  const index = pages.get("index.html")!;
+  assertMatch(index, /<a href="udp_server\.html#step-\d+">udp_server<\/a>/); // Rosetta -> step
+  assertMatch(index, /<pre class="diagram"><code>sequenceDiagram/);
+  assertMatch(index, /deno task grade/);
+});
+
+/** A headless browser on PATH (and allowed to run), or null. */
+function findBrowser(): string | null {
+  for (const b of ["chromium", "chromium-browser", "google-chrome"]) {
+    try {
+      const ok = new Deno.Command(b, { args: ["--version"], stdout: "null", stderr: "null" })
+        .outputSync().success;
+      if (ok) return b;
+    } catch { /* not installed, or not in the test task's --allow-run */ }
+  }
+  return null;
+}
+const browser = findBrowser();
+if (!browser) console.log("site: no chromium on PATH, so the browser test is skipped");
+
+Deno.test({
+  name: `site: a headless browser renders the index and a page${
+    browser ? "" : " (skipped: no chromium on PATH)"
+  }`,
+  ignore: browser === null,
+  async fn() {
+    assertEquals(built.code, 0, built.stderr);
+    const dump = async (page: string) => {
+      const out = await new Deno.Command(browser!, {
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--dump-dom",
+          `file://${SITE}/${page}`,
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      return new TextDecoder().decode(out.stdout);
+    };
+    const index = await dump("index.html");
+    assertMatch(index, /<title>Socket examples<\/title>/);
+    const page = await dump("udp_server.html");
+    assertMatch(page, /<title>udp_server: socket examples<\/title>/);
+    assertMatch(page, /Opens the server's socket/); // the first step's sentence
+    assertMatch(page, /Returned from server: UDP IS LAZY/); // a transcript line
+    await new Deno.Command(browser!, {
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1200,1600",
+        `--screenshot=${SITE}/screenshot.png`,
+        `file://${SITE}/udp_server.html`,
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    assert((await Deno.stat(`${SITE}/screenshot.png`)).size > 10_000, "no screenshot");
+  },
+});
+
+Deno.test("site: a header whose transcript no longer matches a real run fails the build, by name", async () => {
+  const dir = await copyRepo("site drift ");
+  try {
+    const file = `${dir}/examples/tcp_client.ts`;
+    const edit = `const f = ${JSON.stringify(file)}; const t = await Deno.readTextFile(f); ` +
+      `await Deno.writeTextFile(f, t.replace("Returned from server: TCP IS RELIABLE", ` +
+      `"Returned from server: TCP IS FAST"));`;
+    assertEquals((await deno(["eval", edit])).code, 0);
+    const out = await deno(["task", "-q", "site"], { cwd: dir, timeoutMs: 120_000 });
+    assertEquals(out.code, 1, out.stdout);
+    assertMatch(out.stderr, /^site: examples\/tcp_client\.ts drifted from its header's transcript/);
+  } finally {
+    await removeCopy(dir);
+  }
+});
