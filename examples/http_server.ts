@@ -180,12 +180,13 @@ export function response(status: number, headOnly = false): Uint8Array {
 export async function handle(
   conn: Deno.Conn,
   options: HttpOptions = {},
-  clock = new Deadlines(tickFor(options.timeoutMs ?? 10_000)),
+  clock?: Deadlines,
 ): Promise<void> {
   const { timeoutMs = 10_000, log = stdoutLogger } = options;
   const peer = hashAddr(conn.remoteAddr as Deno.NetAddr);
-  // One deadline for the whole head, on the server's one clock.
-  const deadline = clock.start(timeoutMs);
+  // One deadline for the whole head, on the server's one clock (or a clock of its own).
+  const own = clock ? undefined : new Deadlines(tickFor(timeoutMs));
+  const deadline = (clock ?? own!).start(timeoutMs);
   // recv() until the empty line that ends the head, into one buffer of at most 8 KiB, reused
   // from connection to connection (allocating 8 KiB per request is most of the garbage).
   const buf = spare.pop() ?? new Uint8Array(HEAD_LIMIT + 4);
@@ -256,6 +257,7 @@ export async function handle(
     log(`${peer} ${what} -> ${status}`);
   } finally {
     deadline.done();
+    own?.stop();
     if (!reading && spare.length < 64) spare.push(buf);
   }
 }
@@ -336,6 +338,7 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
   await within(Promise.all(clients.values()), 2000, "").catch(() => {});
   for (const conn of clients.keys()) closeQuietly(conn);
   await Promise.all(clients.values());
+  clock.stop();
 }
 
 if (import.meta.main) {

@@ -113,8 +113,8 @@ export class Deadline {
 /**
  * Many deadlines, one coarse clock: a server with thousands of connections needs a deadline
  * for each, and a timer per read and per write costs more than the read itself. One interval,
- * running only while some deadline is watched, fires those that have passed, at most `tickMs`
- * late.
+ * running while some deadline is watched (and one tick more), fires those that have passed, at
+ * most `tickMs` late.
  */
 export class Deadlines {
   #watched = new Set<Deadline>();
@@ -141,22 +141,30 @@ export class Deadlines {
   }
 
   /**
-   * Stops watching `deadline`; the clock stops with the last one.
+   * Stops watching `deadline`. The clock stops at its next tick if nothing is left to watch (not
+   * at once: a busy server would start and stop it for every connection).
    *
    * @param deadline one of this clock's
    */
   forget(deadline: Deadline): void {
     this.#watched.delete(deadline);
-    if (this.#watched.size === 0 && this.#timer !== undefined) {
-      clearInterval(this.#timer);
-      this.#timer = undefined;
-    }
+  }
+
+  /** Stops the clock now, forgetting every deadline (a server that stops calls this). */
+  stop(): void {
+    this.#watched.clear();
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   #sweep() {
     const now = performance.now();
     for (const d of this.#watched) {
-      if (d.due <= now) (this.forget(d), d.fire());
+      if (d.due <= now) (this.#watched.delete(d), d.fire());
+    }
+    if (this.#watched.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
     }
   }
 }
