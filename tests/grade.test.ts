@@ -4,7 +4,7 @@
  * its flaw, and on nothing else.
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { deno } from "./_process.ts";
+import { deno, ROOT } from "./_process.ts";
 import { EXERCISES } from "./grade/checks.ts";
 
 const python = await new Deno.Command("python3", { args: ["--version"] }).output()
@@ -150,4 +150,34 @@ Deno.test("grade: the list, usage errors (exit 2), and ticks and crosses without
     /^✘ sends a line and prints the reply \(\d+ ms\)\n {4}for the line hello tcp: /m,
   );
   assertMatch(out.stdout, /\n\d passed, [1-9] failed\n$/);
+});
+
+const hasScript = await new Deno.Command("script", { args: ["--version"] }).output()
+  .then((o) => o.success, () => false);
+
+Deno.test({
+  name: "grade: ticks in colour on a terminal, none with NO_COLOR",
+  ignore: !hasScript,
+  async fn() {
+    const grade = [
+      `'${Deno.execPath()}'`,
+      "run --allow-net=127.0.0.1 --allow-run tests/grade/main.ts udp-length-server --",
+      `'${Deno.execPath()}'`,
+      "run --allow-net examples/udp_length_server.ts --port {port}",
+    ].join(" ");
+    const onTerminal = async (env: Record<string, string>) => {
+      const out = await new Deno.Command("script", {
+        args: ["-qec", grade, "/dev/null"],
+        cwd: ROOT,
+        env: { PATH: "/usr/bin:/bin", ...env },
+        clearEnv: true,
+      }).output();
+      return new TextDecoder().decode(out.stdout);
+    };
+    // deno-lint-ignore no-control-regex
+    assertMatch(await onTerminal({}), /\x1b\[32m✔\x1b\[39m a 0-byte datagram/);
+    const plain = await onTerminal({ NO_COLOR: "1" });
+    assertMatch(plain, /✔ a 0-byte datagram/);
+    assert(!plain.includes("\x1b["), JSON.stringify(plain));
+  },
 });
