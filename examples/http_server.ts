@@ -38,6 +38,7 @@ import { STATUS_TEXT } from "@std/http/status";
 import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
 import { parseCli } from "../lib/cli.ts";
 import { Deadlines, sleep, within } from "../lib/deadline.ts";
+import { Inflight, type Served } from "../lib/inflight.ts";
 import { acceptRetryMs, closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
@@ -292,10 +293,10 @@ export function bind(hostname = "127.0.0.1", port = 8080): Deno.TcpListener {
 /** Accepts clients until `options.signal` aborts, each in its own task; then closes all. */
 export async function serve(listener: Deno.Listener, options: HttpOptions = {}): Promise<void> {
   const { signal, maxConnections = 512, log = stdoutLogger } = options;
-  const clients = new Map<Deno.Conn, Promise<void>>();
+  const clients = new Inflight(); // who is being served: for the cap, and for the stop
   // One clock for every connection's deadline: a timer per read costs more than the read.
   const clock = new Deadlines(tickFor(options.timeoutMs ?? 10_000));
-  const client = async (conn: Deno.Conn) => {
+  const client = async (conn: Deno.Conn, served: Served) => {
     try {
       await handle(conn, options, clock);
     } catch (err) {
@@ -303,7 +304,7 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
     } finally {
       // close()
       closeQuietly(conn);
-      clients.delete(conn);
+      served.done();
     }
   };
   // A pending accept() ends only when the listener closes: Ctrl-C closes it.
@@ -313,7 +314,7 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
   while (!signal?.aborted) {
     // At the cap, accept nobody until a client leaves: newcomers wait in the listen() queue.
     if (clients.size >= maxConnections) {
-      await Promise.race([stopped, ...clients.values()]);
+      await Promise.race([stopped, clients.slot()]);
       continue;
     }
     let conn: Deno.Conn;
@@ -331,13 +332,12 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
       }
       continue;
     }
-    clients.set(conn, client(conn));
+    const served = clients.add(conn);
+    served.task = client(conn, served);
   }
   // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
   closeQuietly(listener);
-  await within(Promise.all(clients.values()), 2000, "").catch(() => {});
-  for (const conn of clients.keys()) closeQuietly(conn);
-  await Promise.all(clients.values());
+  await clients.drain(2000);
   clock.stop();
 }
 

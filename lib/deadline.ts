@@ -87,6 +87,10 @@ export class Deadline {
   /** Resolves to `"late"` once the deadline has passed (and never rejects). */
   readonly late: Promise<"late">;
   #fire!: (late: "late") => void;
+  /** @internal */
+  prev?: Deadline;
+  /** @internal */
+  next?: Deadline;
 
   /**
    * Made by {@link Deadlines.start}.
@@ -117,7 +121,8 @@ export class Deadline {
  * most `tickMs` late.
  */
 export class Deadlines {
-  #watched = new Set<Deadline>();
+  // A linked list, not a Set: see lib/inflight.ts for why, under churn.
+  #head?: Deadline;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -135,34 +140,43 @@ export class Deadlines {
    */
   start(ms: number): Deadline {
     const deadline = new Deadline(ms, this);
-    this.#watched.add(deadline);
+    deadline.next = this.#head;
+    if (this.#head) this.#head.prev = deadline;
+    this.#head = deadline;
     this.#timer ??= setInterval(() => this.#sweep(), this.tickMs);
     return deadline;
   }
 
   /**
-   * Stops watching `deadline`. The clock stops at its next tick if nothing is left to watch (not
-   * at once: a busy server would start and stop it for every connection).
+   * Stops watching `deadline` (once; later calls do nothing). The clock stops at its next tick
+   * if nothing is left to watch (not at once: a busy server would start and stop it for every
+   * connection).
    *
    * @param deadline one of this clock's
    */
   forget(deadline: Deadline): void {
-    this.#watched.delete(deadline);
+    if (deadline.prev === undefined && this.#head !== deadline) return; // not watched
+    if (deadline.prev) deadline.prev.next = deadline.next;
+    else this.#head = deadline.next;
+    if (deadline.next) deadline.next.prev = deadline.prev;
+    deadline.prev = deadline.next = undefined;
   }
 
   /** Stops the clock now, forgetting every deadline (a server that stops calls this). */
   stop(): void {
-    this.#watched.clear();
+    this.#head = undefined;
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
 
   #sweep() {
     const now = performance.now();
-    for (const d of this.#watched) {
-      if (d.due <= now) (this.#watched.delete(d), d.fire());
+    for (let d = this.#head; d;) {
+      const next = d.next;
+      if (d.due <= now) (this.forget(d), d.fire());
+      d = next;
     }
-    if (this.#watched.size === 0) {
+    if (this.#head === undefined) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }

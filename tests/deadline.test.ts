@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { Deadlines, TimeoutError, within } from "../lib/deadline.ts";
+import { Inflight } from "../lib/inflight.ts";
 
 Deno.test("Deadlines: one clock fires each deadline once it passes, and stops when none is left", async () => {
   const clock = new Deadlines(10);
@@ -27,4 +28,24 @@ Deno.test("within: the call's value, or a TimeoutError with the message", async 
   assertEquals(await within(Promise.resolve(7), 100, "x"), 7);
   const err = await within(new Promise(() => {}), 10, "nothing in 10 ms").catch((e) => e);
   assert(err instanceof TimeoutError && err.message === "nothing in 10 ms");
+});
+
+Deno.test("Inflight: counts, wakes a waiter when one leaves, and drains what is left", async () => {
+  const list = new Inflight();
+  const closed: string[] = [];
+  const conn = (name: string) => ({ close: () => closed.push(name) });
+  const a = list.add(conn("a")), b = list.add(conn("b"));
+  let endB = () => {};
+  a.task = Promise.resolve();
+  b.task = new Promise<void>((r) => endB = r).then(() => b.done());
+  assertEquals(list.size, 2);
+  const slot = list.slot();
+  a.done();
+  a.done(); // twice: no effect
+  await slot;
+  assertEquals(list.size, 1);
+  const draining = list.drain(20); // b does not finish in 20 ms: its connection is closed
+  setTimeout(endB, 40);
+  await draining;
+  assertEquals([closed, list.size], [["b"], 0]);
 });
