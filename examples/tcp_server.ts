@@ -28,6 +28,7 @@ import { asciiUpper, printable } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
 import { sleep, within } from "../lib/deadline.ts";
 import { acceptRetryMs, closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
+import { Inflight } from "../lib/inflight.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
@@ -98,7 +99,7 @@ export async function handle(
 /** Accepts clients until `signal` aborts, each in its own task; then closes everything. */
 export async function serve(listener: Deno.Listener, options: ServeOptions = {}): Promise<void> {
   const { signal, maxConnections = 512, log = stdoutLogger } = options;
-  const clients = new Map<Deno.Conn, Promise<void>>();
+  const clients = new Inflight(); // who is being served: for the cap, and for the stop
   // A pending accept() ends only when the listener closes: Ctrl-C closes it.
   const stopped = new Promise<void>((resolve) =>
     signal?.addEventListener("abort", () => resolve(closeQuietly(listener)), { once: true })
@@ -106,7 +107,7 @@ export async function serve(listener: Deno.Listener, options: ServeOptions = {})
   while (!signal?.aborted) {
     // At the cap, accept nobody until a client leaves: newcomers wait in the listen() queue.
     if (clients.size >= maxConnections) {
-      await Promise.race([stopped, ...clients.values()]);
+      await Promise.race([stopped, clients.slot()]);
       continue;
     }
     let conn: Deno.Conn;
@@ -125,19 +126,18 @@ export async function serve(listener: Deno.Listener, options: ServeOptions = {})
       continue;
     }
     // One task per client, so a slow one blocks nobody; its failure ends only its exchange.
+    const served = clients.add(conn);
     const client = handle(conn, options)
       .catch((err) => {
         if (!signal?.aborted) log(`${hashAddr(conn.remoteAddr as Deno.NetAddr)}: ${explain(err)}`);
       })
       // close(): the client's socket, whatever happened.
-      .finally(() => (closeQuietly(conn), clients.delete(conn)));
-    clients.set(conn, client);
+      .finally(() => (closeQuietly(conn), served.done()));
+    served.task = client;
   }
   // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
   closeQuietly(listener);
-  await within(Promise.all(clients.values()), 2000, "").catch(() => {});
-  for (const conn of clients.keys()) closeQuietly(conn);
-  await Promise.all(clients.values());
+  await clients.drain(2000);
 }
 
 if (import.meta.main) {
