@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { type Linked, LinkedList } from "./list.ts";
 
 /** A socket call did not complete in time. */
 export class TimeoutError extends Deno.errors.TimedOut {
@@ -81,15 +82,15 @@ export function sleep(ms: number): Promise<void> {
  * One deadline of a {@link Deadlines} clock: `late` resolves to `"late"` once `due` has passed.
  * Race a socket call against it: `await Promise.race([conn.read(buf), deadline.late])`.
  */
-export class Deadline {
+export class Deadline implements Linked<Deadline> {
   /** When it passes, in `performance.now()` ms. */
   readonly due: number;
   /** Resolves to `"late"` once the deadline has passed (and never rejects). */
   readonly late: Promise<"late">;
   #fire!: (late: "late") => void;
-  /** @internal */
+  /** The deadline before it on its list (kept by the list). */
   prev?: Deadline;
-  /** @internal */
+  /** The deadline after it on its list (kept by the list). */
   next?: Deadline;
 
   /**
@@ -121,8 +122,7 @@ export class Deadline {
  * most `tickMs` late.
  */
 export class Deadlines {
-  // A linked list, not a Set: see lib/inflight.ts for why, under churn.
-  #head?: Deadline;
+  #watched = new LinkedList<Deadline>(); // not a Set: see lib/list.ts
   #timer: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -140,9 +140,7 @@ export class Deadlines {
    */
   start(ms: number): Deadline {
     const deadline = new Deadline(ms, this);
-    deadline.next = this.#head;
-    if (this.#head) this.#head.prev = deadline;
-    this.#head = deadline;
+    this.#watched.add(deadline);
     this.#timer ??= setInterval(() => this.#sweep(), this.tickMs);
     return deadline;
   }
@@ -155,28 +153,22 @@ export class Deadlines {
    * @param deadline one of this clock's
    */
   forget(deadline: Deadline): void {
-    if (deadline.prev === undefined && this.#head !== deadline) return; // not watched
-    if (deadline.prev) deadline.prev.next = deadline.next;
-    else this.#head = deadline.next;
-    if (deadline.next) deadline.next.prev = deadline.prev;
-    deadline.prev = deadline.next = undefined;
+    this.#watched.remove(deadline);
   }
 
   /** Stops the clock now, forgetting every deadline (a server that stops calls this). */
   stop(): void {
-    this.#head = undefined;
+    this.#watched.clear();
     clearInterval(this.#timer);
     this.#timer = undefined;
   }
 
   #sweep() {
     const now = performance.now();
-    for (let d = this.#head; d;) {
-      const next = d.next;
-      if (d.due <= now) (this.forget(d), d.fire());
-      d = next;
+    for (const d of this.#watched) {
+      if (d.due <= now) (this.#watched.remove(d), d.fire());
     }
-    if (this.#head === undefined) {
+    if (this.#watched.size === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }

@@ -1,22 +1,19 @@
 /**
- * The connections a server is serving right now, for its cap and its graceful stop.
- *
- * A linked list, not a `Set` or a `Map`: a server that takes and drops tens of thousands of
- * connections a second would churn a hash table, and V8 then copies megabytes in every
- * young-generation collection (measured with `--trace-gc` under wrk: a `Set` of connections
- * doubled the survivors and the scavenge time of the same loop without one).
+ * The connections a server is serving right now, for its cap and its graceful stop, on a
+ * {@link LinkedList} (a `Map` of them costs a busy server in garbage collection).
  *
  * @module
  */
 import { within } from "./deadline.ts";
+import { type Linked, LinkedList } from "./list.ts";
 
 /** One connection being served: add it with {@link Inflight.add}, end it with `done()`. */
-export class Served {
+export class Served implements Linked<Served> {
   /** The task serving it (set by the server once it starts). */
   task: Promise<void> = Promise.resolve();
-  /** @internal */
+  /** The entry before it on its list (kept by the list). */
   prev?: Served;
-  /** @internal */
+  /** The entry after it on its list (kept by the list). */
   next?: Served;
 
   /**
@@ -35,13 +32,12 @@ export class Served {
 
 /** The connections being served: how many, a wait for a free slot, and a stop. */
 export class Inflight {
-  #head?: Served;
-  #size = 0;
+  #list = new LinkedList<Served>();
   #wake?: () => void;
 
   /** How many are being served. */
   get size(): number {
-    return this.#size;
+    return this.#list.size;
   }
 
   /**
@@ -52,10 +48,7 @@ export class Inflight {
    */
   add(conn: { close(): void }): Served {
     const entry = new Served(conn, this);
-    entry.next = this.#head;
-    if (this.#head) this.#head.prev = entry;
-    this.#head = entry;
-    this.#size++;
+    this.#list.add(entry);
     return entry;
   }
 
@@ -65,27 +58,20 @@ export class Inflight {
    * @param entry one of this list's
    */
   remove(entry: Served): void {
-    if (entry.prev === undefined && this.#head !== entry) return; // already off
-    if (entry.prev) entry.prev.next = entry.next;
-    else this.#head = entry.next;
-    if (entry.next) entry.next.prev = entry.prev;
-    entry.prev = entry.next = undefined;
-    this.#size--;
+    if (!this.#list.remove(entry)) return;
     this.#wake?.();
     this.#wake = undefined;
   }
 
   /** Resolves when a connection leaves the list (at once if the list is empty). */
   slot(): Promise<void> {
-    if (this.#size === 0) return Promise.resolve();
+    if (this.#list.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#wake = resolve);
   }
 
   /** Every task on the list. */
   tasks(): Promise<void>[] {
-    const all: Promise<void>[] = [];
-    for (let e = this.#head; e; e = e.next) all.push(e.task);
-    return all;
+    return [...this.#list].map((e) => e.task);
   }
 
   /**
@@ -96,7 +82,7 @@ export class Inflight {
    */
   async drain(graceMs: number): Promise<void> {
     await within(Promise.all(this.tasks()), graceMs, "").catch(() => {});
-    for (let e = this.#head; e; e = e.next) {
+    for (const e of this.#list) {
       try {
         e.conn.close();
       } catch { /* closed already */ }

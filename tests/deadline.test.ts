@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { Deadlines, TimeoutError, within } from "../lib/deadline.ts";
 import { Inflight } from "../lib/inflight.ts";
+import { LinkedList } from "../lib/list.ts";
 
 Deno.test("Deadlines: one clock fires each deadline once it passes, and stops when none is left", async () => {
   const clock = new Deadlines(10);
@@ -48,4 +49,19 @@ Deno.test("Inflight: counts, wakes a waiter when one leaves, and drains what is 
   setTimeout(endB, 40);
   await draining;
   assertEquals([closed, list.size], [["b"], 0]);
+});
+
+Deno.test("LinkedList: add, remove once, walk while removing, clear", () => {
+  type Item = { name: string; prev?: Item; next?: Item };
+  const list = new LinkedList<Item>();
+  const [a, b, c] = ["a", "b", "c"].map((name) => ({ name }) as Item);
+  for (const item of [a, b, c]) list.add(item);
+  assertEquals([...list].map((i) => i.name), ["c", "b", "a"]);
+  assert(list.remove(b) && !list.remove(b)); // a second remove does nothing
+  assertEquals([list.size, [...list].map((i) => i.name)], [2, ["c", "a"]]);
+  for (const item of list) list.remove(item); // removing during the walk is fine
+  assertEquals(list.size, 0);
+  list.add(a);
+  list.clear();
+  assertEquals([list.size, [...list]], [0, []]);
 });
