@@ -224,7 +224,9 @@ export async function build(out = OUT, log = (line: string) => console.log(line)
     const { header, body } = splitHeader(source);
     const parts = steps(body);
     allSteps.set(name, parts);
-    summaries.push(header[0]);
+    // The header's first sentence, which may run over several lines.
+    const first = header.slice(0, header.indexOf("")).join(" ");
+    summaries.push(first.match(/^(.+?[.!?])(\s|$)/)?.[1] ?? first);
     const t0 = performance.now();
     let captured: Captured[];
     try {
