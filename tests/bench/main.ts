@@ -11,30 +11,31 @@
  *
  * HTTP load comes from wrk (`apt-get install wrk`), one new connection per request; without wrk
  * a Deno load client is used and the table says so. UDP and TCP load come from this process.
+ * Each server is told its port and its output goes to /dev/null, as an operator would send a
+ * busy server's log (our servers log every request; the floors log nothing).
  * Loopback only; every server started is stopped; each round is bounded in time.
  */
 import { parseCli } from "../../lib/cli.ts";
-import { runMain } from "../../lib/errors.ts";
-import { Running } from "../_process.ts";
-import { cpuSeconds, peakMB } from "../_proc.ts";
+import { runMain, UserError } from "../../lib/errors.ts";
+import { ROOT } from "../_process.ts";
+import { bound, cpuSeconds, peakMB } from "../_proc.ts";
+import { freePort } from "../grade/program.ts";
 
 /** A server to measure: how to start it and how it prints its port. */
 interface Server {
   name: string;
-  /** The command: `deno` means this Deno binary. */
+  /** The command: `deno` means this Deno binary; `{port}` is the port it must listen on. */
   cmd: string[];
-  port: RegExp;
   floor?: boolean;
 }
 
 const PY_HTTP = `
-import socket, time
+import socket, sys, time
 body = b"Not Found: this server has no pages at all.\\n"
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0))
+s.bind(("127.0.0.1", int(sys.argv[1])))
 s.listen(128)
-print("Listening on http://127.0.0.1:%d/" % s.getsockname()[1], flush=True)
 while True:
     c, _ = s.accept()
     data = b""
@@ -51,10 +52,9 @@ while True:
 `;
 
 const PY_UDP = `
-import socket
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print("serverPort: %d" % s.getsockname()[1], flush=True)
+s.bind(("127.0.0.1", int(sys.argv[1])))
 while True:
     data, addr = s.recvfrom(2048)
     s.sendto(data.upper(), addr)
@@ -63,16 +63,15 @@ while True:
 const NODE_UDP = `
 const s = require("node:dgram").createSocket("udp4");
 s.on("message", (m, r) => s.send(Buffer.from(m.toString("latin1").toUpperCase(), "latin1"), r.port, r.address));
-s.bind(0, "127.0.0.1", () => console.log("serverPort: " + s.address().port));
+s.bind(Number(process.argv[1]), "127.0.0.1");
 `;
 
 const PY_TCP = `
-import socket
+import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0))
+s.bind(("127.0.0.1", int(sys.argv[1])))
 s.listen(5)
-print("serverPort: %d" % s.getsockname()[1], flush=True)
 while True:
     c, _ = s.accept()
     while True:
@@ -83,34 +82,38 @@ while True:
     c.close()
 `;
 
-const HTTP_PORT = /Listening on http:\/\/127\.0\.0\.1:(\d+)\//;
-const PORT = /serverPort: (\d+)/;
-
 /** Whether `cmd` can be run here (whatever its exit code). */
 async function has(cmd: string, args: string[]): Promise<boolean> {
   return await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()
     .then(() => true, () => false);
 }
 
-function start(s: Server): Running {
-  if (s.cmd[0] === "deno") return new Running(s.cmd.slice(1));
-  const child = new Deno.Command(s.cmd[0], {
-    args: s.cmd.slice(1),
-    stdout: "piped",
-    stderr: "piped",
+/** Starts `s` on `port`, its output dropped (as an operator sends a busy log to /dev/null). */
+function start(s: Server, port: number): Deno.ChildProcess {
+  const cmd = s.cmd.map((w) => w === "{port}" ? `${port}` : w);
+  return new Deno.Command(cmd[0] === "deno" ? Deno.execPath() : cmd[0], {
+    args: cmd.slice(1),
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    env: { NO_COLOR: "1" },
   }).spawn();
-  return Running.from(child);
 }
 
 /** One round against one server: operations, server CPU seconds, peak RSS. */
 async function round(
   s: Server,
+  transport: "tcp" | "udp",
   load: (port: number) => Promise<number>,
 ): Promise<{ rate: number; cpuPerOp: number; rss: number }> {
-  const server = start(s);
+  const port = freePort(transport, "127.0.0.1");
+  const server = start(s, port);
   try {
-    const port = Number((await server.waitFor(s.port))[1]);
-    server.discard(); // a log line per request would only cost this process time
+    for (let i = 0; !await bound(transport, port); i++) {
+      if (i === 500) throw new UserError(`${s.name} did not listen on port ${port} in 10 s`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     const cpu0 = await cpuSeconds(server.pid);
     const t0 = performance.now();
     const ops = await load(port);
@@ -118,7 +121,8 @@ async function round(
     const cpu = (await cpuSeconds(server.pid)) - cpu0;
     return { rate: ops / seconds, cpuPerOp: cpu / ops, rss: await peakMB(server.pid) };
   } finally {
-    await server.stop("SIGKILL");
+    server.kill("SIGKILL");
+    await server.status;
   }
 }
 
@@ -208,6 +212,7 @@ const fmt = (x: number, digits = 0) =>
 /** Runs `rounds` interleaved rounds of every server and prints the table. */
 async function table(
   title: string,
+  transport: "tcp" | "udp",
   servers: Server[],
   rounds: number,
   load: (port: number) => Promise<number>,
@@ -216,7 +221,7 @@ async function table(
   console.log(`\n${title}`);
   const results = servers.map(() => [] as { rate: number; cpuPerOp: number; rss: number }[]);
   for (let r = 0; r < rounds; r++) {
-    for (const [i, s] of servers.entries()) results[i].push(await round(s, load));
+    for (const [i, s] of servers.entries()) results[i].push(await round(s, transport, load));
   }
   const floor = servers.findIndex((s) => s.floor);
   const floorCpu = median(results[floor].map((x) => x.cpuPerOp));
@@ -265,7 +270,7 @@ usage: deno task bench [options]
     const deno = (
       flags: string[],
       script: string,
-    ) => ["deno", "run", ...flags, script, "--port", "0"];
+    ) => ["deno", "run", ...flags, script, "--port", "{port}"];
     const net = ["--allow-net=127.0.0.1"];
 
     if (only.includes("http")) {
@@ -277,28 +282,25 @@ usage: deno task bench [options]
         withWrk
           ? `HTTP: wrk -t1 -c50 -d${seconds}s, a new connection per request (${rounds} rounds)`
           : `HTTP: a Deno load client, 50 connections (wrk is not installed: apt-get install wrk)`,
+        "tcp",
         [
           {
             name: "examples/http_server.ts",
             cmd: deno(net, "examples/http_server.ts"),
-            port: HTTP_PORT,
           },
           {
             name: "  same, deno task http-server's flags",
             cmd: deno([...net, "--v8-flags=--max-semi-space-size=2"], "examples/http_server.ts"),
-            port: HTTP_PORT,
           },
           {
             name: "floor: tests/bench/floor_http.ts",
-            cmd: ["deno", "run", ...net, "tests/bench/floor_http.ts"],
-            port: HTTP_PORT,
+            cmd: ["deno", "run", ...net, "tests/bench/floor_http.ts", "--port", "{port}"],
             floor: true,
           },
           ...(python
             ? [{
               name: "textbook Python (sequential)",
-              cmd: ["python3", "-c", PY_HTTP],
-              port: HTTP_PORT,
+              cmd: ["python3", "-c", PY_HTTP, "{port}"],
             }]
             : []),
         ],
@@ -309,21 +311,21 @@ usage: deno task bench [options]
     }
     if (only.includes("udp")) {
       const servers: Server[] = [
-        { name: "examples/udp_server.ts", cmd: deno(net, "examples/udp_server.ts"), port: PORT },
+        { name: "examples/udp_server.ts", cmd: deno(net, "examples/udp_server.ts") },
         {
           name: "floor: tests/bench/floor_udp.ts",
-          cmd: ["deno", "run", ...net, "tests/bench/floor_udp.ts"],
-          port: PORT,
+          cmd: ["deno", "run", ...net, "tests/bench/floor_udp.ts", "--port", "{port}"],
           floor: true,
         },
-        ...(node ? [{ name: "Node dgram", cmd: ["node", "-e", NODE_UDP], port: PORT }] : []),
+        ...(node ? [{ name: "Node dgram", cmd: ["node", "-e", NODE_UDP, "{port}"] }] : []),
         ...(python
-          ? [{ name: "textbook UDPServer.py", cmd: ["python3", "-u", "-c", PY_UDP], port: PORT }]
+          ? [{ name: "textbook UDPServer.py", cmd: ["python3", "-u", "-c", PY_UDP, "{port}"] }]
           : []),
       ];
       for (const window of [1, 16]) {
         await table(
           `UDP: 32-byte datagrams, ${window} in flight, ${seconds} s (${rounds} rounds)`,
+          "udp",
           servers,
           rounds,
           (port) => udpLoad(port, window, seconds),
@@ -334,16 +336,16 @@ usage: deno task bench [options]
     if (only.includes("tcp")) {
       await table(
         `TCP: one connection, ${total / 1048576} MiB each way (${rounds} rounds)`,
+        "tcp",
         [
-          { name: "examples/tcp_server.ts", cmd: deno(net, "examples/tcp_server.ts"), port: PORT },
+          { name: "examples/tcp_server.ts", cmd: deno(net, "examples/tcp_server.ts") },
           {
             name: "floor: tests/bench/floor_tcp.ts",
-            cmd: ["deno", "run", ...net, "tests/bench/floor_tcp.ts"],
-            port: PORT,
+            cmd: ["deno", "run", ...net, "tests/bench/floor_tcp.ts", "--port", "{port}"],
             floor: true,
           },
           ...(python
-            ? [{ name: "textbook Python server", cmd: ["python3", "-c", PY_TCP], port: PORT }]
+            ? [{ name: "textbook Python server", cmd: ["python3", "-c", PY_TCP, "{port}"] }]
             : []),
         ],
         rounds,
