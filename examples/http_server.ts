@@ -86,10 +86,11 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** `method SP request-target SP HTTP-version`, strictly (RFC 9112 section 3). */
 export function parseRequestLine(line: string): RequestLine {
-  const [method, target, version, ...more] = line.split(" ");
-  if (version === undefined || more.length > 0) {
+  const parts = line.split(" ");
+  if (parts.length !== 3) {
     return { status: 400, reason: "the request line is not METHOD SP TARGET SP VERSION" };
   }
+  const method = parts[0], target = parts[1], version = parts[2];
   if (!TOKEN.test(method)) return { status: 400, reason: "the method is not a token" };
   if (!/^[\x21-\x7e]+$/.test(target)) {
     return { status: 400, reason: "the target is not visible ASCII" };
@@ -232,8 +233,10 @@ export async function handle(
           req.target.length > 100 ? `${req.target.slice(0, 100)}…` : req.target
         }`;
         // Nothing read past the head and no body announced: close at once, no draining needed.
-        pending = buf.subarray(headEnd, len).some((b) => b !== 0x0d && b !== 0x0a) ||
-          req.headers!.some(([n]) => n === "content-length" || n === "transfer-encoding");
+        pending = req.headers!.some(([n]) => n === "content-length" || n === "transfer-encoding");
+        for (let i = headEnd; i < len && !pending; i++) {
+          pending = buf[i] !== 0x0d && buf[i] !== 0x0a;
+        }
       }
     }
     // send() the whole response, looping over partial writes; a client that reads nothing is
