@@ -64,6 +64,11 @@ const decoder = new TextDecoder(); // replaces invalid UTF-8 with U+FFFD, never 
  * @returns a printable single-line string
  */
 export function printable(bytes: Uint8Array, max = 200, total = bytes.length): string {
+  // The common case, visible ASCII that fits: as it is, without a decoder call (a server logs
+  // a line per request, so this runs tens of thousands of times a second).
+  if (bytes.length <= max && total === bytes.length && visibleAscii(bytes)) {
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   const head = bytes.length > max * 4 ? bytes.subarray(0, max * 4) : bytes;
   // deno-lint-ignore no-control-regex
   let text = decoder.decode(head).replace(/[\x00-\x1f\x7f]/g, (c) => {
@@ -114,6 +119,11 @@ export function pyRepr(bytes: Uint8Array): string {
     else out += `\\x${b.toString(16).padStart(2, "0")}`;
   }
   return `'${out}'`;
+}
+
+function visibleAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] < 0x20 || bytes[i] > 0x7e) return false;
+  return true;
 }
 
 /**

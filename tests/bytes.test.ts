@@ -61,3 +61,12 @@ Deno.test("printable: invalid UTF-8, control characters and long payloads are sa
   assertEquals(printable(enc.encode("x".repeat(1000)), 10), "xxxxxxxxxx... (1000 bytes)");
   assertEquals(printable(new Uint8Array(0)), "");
 });
+
+Deno.test("printable: visible ASCII comes back as it is; anything else takes the careful path", () => {
+  const enc = new TextEncoder();
+  assertEquals(printable(enc.encode("GET / -> 404")), "GET / -> 404");
+  assertEquals(printable(enc.encode("a\tb")), "a\\tb");
+  assertEquals(printable(enc.encode("straße")), "straße");
+  assertEquals(printable(enc.encode("x".repeat(201))), `${"x".repeat(200)}... (201 bytes)`);
+  assertEquals(printable(enc.encode("abc"), 200, 10), "abc... (10 bytes)");
+});
