@@ -80,8 +80,9 @@ export class Running {
    *
    * @param args the arguments after `deno`, or the child process
    * @param stdin written to the process's stdin, which is then closed (default: no stdin)
+   * @param limit the most characters kept of each stream (the rest is read and dropped)
    */
-  constructor(args: string[] | Deno.ChildProcess, stdin?: string) {
+  constructor(args: string[] | Deno.ChildProcess, stdin?: string, readonly limit = Infinity) {
     this.#child = Array.isArray(args)
       ? new Deno.Command(Deno.execPath(), {
         args,
@@ -99,8 +100,8 @@ export class Running {
     const pump = async (stream: ReadableStream<Uint8Array>, which: "out" | "err") => {
       for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
         if (!this.#keep) continue;
-        if (which === "out") this.#stdout += chunk;
-        else this.#stderr += chunk;
+        if (which === "out" && this.#stdout.length < this.limit) this.#stdout += chunk;
+        else if (which === "err" && this.#stderr.length < this.limit) this.#stderr += chunk;
         this.#emit(false);
         for (const wake of this.#waiters.splice(0)) wake();
       }
@@ -142,10 +143,11 @@ export class Running {
    * Watches a child process spawned elsewhere (stdout and stderr piped).
    *
    * @param child the process
+   * @param limit the most characters kept of each stream
    * @returns the running process
    */
-  static from(child: Deno.ChildProcess): Running {
-    return new Running(child);
+  static from(child: Deno.ChildProcess, limit = Infinity): Running {
+    return new Running(child, undefined, limit);
   }
 
   /** From now on, what it prints is read and dropped (a server logging under load). */

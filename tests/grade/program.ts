@@ -4,6 +4,7 @@
  */
 import { bound, cpuSeconds, hasProc, processTree } from "../_proc.ts";
 import { Failed, sleep } from "./net.ts";
+import { Running } from "../_process.ts";
 
 /** The command could not be started at all (not found, not executable): a usage error. */
 export class CannotStart extends Error {}
@@ -20,11 +21,8 @@ const LIMIT = 1 << 20; // the most output kept per stream
 /** A running program. */
 export class Program {
   readonly #child: Deno.ChildProcess;
-  #stdout = "";
-  #stderr = "";
+  readonly #run: Running;
   #code: number | null = null;
-  readonly #done: Promise<void>;
-  readonly #pumped: Promise<void>;
 
   /**
    * Starts `command`; `stdin` is written and closed (none: no input).
@@ -49,20 +47,8 @@ export class Program {
       const w = this.#child.stdin.getWriter();
       w.write(new TextEncoder().encode(stdin)).then(() => w.close()).catch(() => {});
     }
-    const pump = async (stream: ReadableStream<Uint8Array>, out: "stdout" | "stderr") => {
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-        if (out === "stdout" && this.#stdout.length < LIMIT) this.#stdout += chunk;
-        if (out === "stderr" && this.#stderr.length < LIMIT) this.#stderr += chunk;
-      }
-    };
-    this.#pumped = Promise.all([
-      pump(this.#child.stdout, "stdout"),
-      pump(this.#child.stderr, "stderr"),
-    ])
-      .then(() => {}, () => {});
-    this.#done = this.#child.status.then((s) => {
-      this.#code = s.code;
-    });
+    this.#run = Running.from(this.#child, LIMIT);
+    this.#child.status.then((s) => this.#code = s.code);
   }
 
   /** The process id. */
@@ -72,12 +58,12 @@ export class Program {
 
   /** What it printed on stdout so far. */
   get stdout(): string {
-    return this.#stdout;
+    return this.#run.stdout;
   }
 
   /** What it printed on stderr so far. */
   get stderr(): string {
-    return this.#stderr;
+    return this.#run.stderr;
   }
 
   /** Its exit code, or null while it runs. */
@@ -87,18 +73,17 @@ export class Program {
 
   /** The last non-empty line of its stderr (or stdout), for a failure message. */
   lastWords(): string {
-    const lines = (this.#stderr.trim() || this.#stdout.trim()).split("\n");
+    const lines = (this.stderr.trim() || this.stdout.trim()).split("\n");
     const last = lines[lines.length - 1] ?? "";
     return last ? `; it said: ${JSON.stringify(last.slice(0, 200))}` : "";
   }
 
-  /** Waits until it exits, at most `ms`; true if it did. */
+  /** Waits until it exits, at most `ms`; true if it did (and its output is all read). */
   async exited(ms: number): Promise<boolean> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms));
-    const ok = await Promise.race([this.#done.then(() => true), late]);
+    const ok = await Promise.race([this.#run.wait().then(() => true), late]);
     clearTimeout(timer);
-    if (ok) await this.#pumped;
     return ok;
   }
 
@@ -122,11 +107,10 @@ export class Program {
         }
       };
       kill("SIGTERM");
-      if (!await this.exited(1000)) kill("SIGKILL");
-      else kill("SIGKILL"); // its children, if they outlived it
+      await this.exited(1000);
+      kill("SIGKILL"); // whatever is left: it, or children that outlived it
     }
-    await this.#done;
-    await this.#pumped;
+    await this.#run.wait();
   }
 }
 
