@@ -141,7 +141,9 @@ export async function serve(listener: Deno.Listener, options: FixedOptions = {})
   }
   // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
   closeQuietly(listener);
-  await clients.drain(2000);
+  await clients.settle(2000);
+  for (const conn of clients.conns()) closeQuietly(conn); // close(): those still talking
+  await clients.settle(Infinity);
 }
 
 if (import.meta.main) {

@@ -239,11 +239,10 @@ export async function handle(
         }
       }
     }
-    // send() the whole response, looping over partial writes; a client that reads nothing is
-    // given up on after the timeout.
+    // send() the whole response, looping over partial writes. No deadline needed: under 300
+    // bytes always fit the socket's send buffer (4 KiB at least), whatever the peer does, so
+    // write() never waits for it to read.
     const bytes = response(status, headOnly);
-    // No deadline needed: under 300 bytes always fit the socket's send buffer (4 KiB at least),
-    // whatever the peer does, so write() never waits for it to read.
     for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
     if (pending) {
       // shutdown(SHUT_WR), then drop what the client still sends before close(): closing with
@@ -341,7 +340,9 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
   }
   // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
   closeQuietly(listener);
-  await clients.drain(2000);
+  await clients.settle(2000);
+  for (const conn of clients.conns()) closeQuietly(conn); // close(): those still talking
+  await clients.settle(Infinity);
   clock.stop();
 }
 

@@ -63,7 +63,10 @@ export class Inflight {
     this.#wake = undefined;
   }
 
-  /** Resolves when a connection leaves the list (at once if the list is empty). */
+  /**
+   * Resolves when a connection leaves the list (at once if the list is empty). One waiter at a
+   * time: the accept loop, at the cap.
+   */
   slot(): Promise<void> {
     if (this.#list.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#wake = resolve);
@@ -74,19 +77,18 @@ export class Inflight {
     return [...this.#list].map((e) => e.task);
   }
 
+  /** The connections still being served (for a stop: the server closes them itself). */
+  *conns(): Generator<{ close(): void }> {
+    for (const e of this.#list) yield e.conn;
+  }
+
   /**
-   * A graceful stop: waits up to `graceMs` for every task, then closes the connections left
-   * (their pending reads fail) and waits for their tasks.
+   * Waits up to `ms` for every task on the list to end (a graceful stop gives the clients in
+   * progress a moment, then closes what is left and waits again, without a limit).
    *
-   * @param graceMs how long the clients in progress get to finish
+   * @param ms how long at most (`Infinity`: until all have ended)
    */
-  async drain(graceMs: number): Promise<void> {
-    await within(Promise.all(this.tasks()), graceMs, "").catch(() => {});
-    for (const e of this.#list) {
-      try {
-        e.conn.close();
-      } catch { /* closed already */ }
-    }
-    await Promise.all(this.tasks());
+  async settle(ms: number): Promise<void> {
+    await within(Promise.all(this.tasks()), ms, "").catch(() => {});
   }
 }

@@ -9,7 +9,7 @@ Deno.test("Deadlines: one clock fires each deadline once it passes, and stops wh
   const soon = clock.start(30), later = clock.start(90), never = clock.start(10_000);
   assertEquals(await soon.late, "late");
   const first = performance.now() - t0;
-  assert(first >= 29 && first < 80, `${first} ms`);
+  assert(first >= 29 && first < 1000, `${first} ms`); // never early; late by a tick or a busy loop
   const raced = await Promise.race([
     new Promise((r) => setTimeout(() => r("read"), 5)),
     later.late,
@@ -31,7 +31,7 @@ Deno.test("within: the call's value, or a TimeoutError with the message", async 
   assert(err instanceof TimeoutError && err.message === "nothing in 10 ms");
 });
 
-Deno.test("Inflight: counts, wakes a waiter when one leaves, and drains what is left", async () => {
+Deno.test("Inflight: counts, wakes a waiter when one leaves, settles with a limit or without", async () => {
   const list = new Inflight();
   const closed: string[] = [];
   const conn = (name: string) => ({ close: () => closed.push(name) });
@@ -45,9 +45,11 @@ Deno.test("Inflight: counts, wakes a waiter when one leaves, and drains what is 
   a.done(); // twice: no effect
   await slot;
   assertEquals(list.size, 1);
-  const draining = list.drain(20); // b does not finish in 20 ms: its connection is closed
   setTimeout(endB, 40);
-  await draining;
+  await list.settle(20); // b does not finish in 20 ms
+  assertEquals(list.size, 1);
+  for (const conn of list.conns()) conn.close();
+  await list.settle(Infinity);
   assertEquals([closed, list.size], [["b"], 0]);
 });
 
