@@ -138,7 +138,13 @@ export async function talk(
   return { ...got, ms: performance.now() - t0 };
 }
 
-/** Reads until EOF, a reset, `want` bytes, or the time `end` (a performance.now() value). */
+/** The most bytes the grader keeps from one peer: far more than any check sends (100 KiB). */
+export const MAX_KEPT = 4 << 20;
+
+/**
+ * Reads until EOF, a reset, `want` bytes, {@link MAX_KEPT} bytes (a program that floods the
+ * grader), or the time `end` (a performance.now() value).
+ */
 export async function readFor(
   conn: Deno.Conn,
   end: number,
@@ -146,7 +152,7 @@ export async function readFor(
 ): Promise<{ reply: Uint8Array; eof: boolean; reset: boolean }> {
   let reply = new Uint8Array(64 * 1024);
   let len = 0, eof = false, reset = false;
-  while (len < want) {
+  while (len < Math.min(want, MAX_KEPT)) {
     if (len === reply.length) {
       const bigger = new Uint8Array(len * 2);
       bigger.set(reply);
@@ -262,7 +268,8 @@ async function peer(conn: Deno.Conn, s: Seen, o: PeerOptions): Promise<void> {
   const chunks: Uint8Array[] = [];
   const buf = new Uint8Array(64 * 1024);
   let end = performance.now() + (o.idleMs ?? 3000);
-  while (true) {
+  // The client's own run is bounded in time (the grader stops it); its bytes are bounded here.
+  for (let kept = 0; kept < MAX_KEPT;) {
     const pending = conn.read(buf);
     pending.catch(() => {});
     const n = await within(pending, end - performance.now(), "").catch(() => undefined);
@@ -273,10 +280,11 @@ async function peer(conn: Deno.Conn, s: Seen, o: PeerOptions): Promise<void> {
     }
     const data = buf.slice(0, n);
     chunks.push(data);
-    s.data = concat(chunks);
+    kept += n;
     end = performance.now() + (o.idleMs ?? 3000);
     if (!o.afterEof) await send(data);
   }
+  s.data = concat(chunks);
   if (o.afterEof && s.eof) await send(s.data);
 }
 
@@ -290,7 +298,7 @@ export async function withUdpPeer(
   const serving = (async () => {
     while (true) {
       const [data, from] = await socket.receive();
-      seen.push(data);
+      if (seen.length < 1000) seen.push(data); // a client that floods: the first 1,000 are enough
       if (seen.length > drop) {
         await socket.send(asciiUpper(data, new Uint8Array(data.length)), from);
       }
