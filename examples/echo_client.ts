@@ -50,7 +50,7 @@ export interface ClientOptions {
   host?: string;
   /** The server's port (default 10000). */
   port?: number;
-  /** Limit for connecting and for each read, in ms (default 10 s). */
+  /** Limit for the whole exchange (connect, send, echo), in ms (default 10 s). */
   timeoutMs?: number;
   /** Bytes per read (default 16, as the exercise's skeleton). */
   chunk?: number;

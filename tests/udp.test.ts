@@ -304,7 +304,7 @@ Deno.test("udp_client: a wait past a second says what it waits for (attempt n of
     const out = await deno(["run", "--allow-net", "examples/udp_client.ts", ...args]);
     assertEquals(out.code, 1);
     const got = lines(out.stderr);
-    assertMatch(got[0], /^no reply yet after 1\.\d s; sending again \(attempt 2 of 2\)$/);
+    assertMatch(got[0], /^no reply yet after \d+\.\d s; sending again \(attempt 2 of 2\)$/);
     assertMatch(
       got[1],
       /^udp_client: no reply after 2 attempts to 127\.0\.0\.1 port \d+ \(1 s each\)/,
