@@ -8,19 +8,20 @@ import { flushLog } from "./log.ts";
 
 /**
  * Runs a server until Ctrl-C (SIGINT) or SIGTERM: `run` gets a signal that aborts on the first
- * of them (SIGTERM is skipped where the OS has none, as on Windows). When `run` returns, the OS
- * signal listeners are removed and the log's last lines are written.
+ * of them (SIGTERM is skipped where the OS has none, as on Windows). When `run` returns, the
+ * log's last lines are written. The signal listeners stay until the process exits (`runMain`
+ * exits right after): a Ctrl-C that lands while a server is already stopping by itself (an
+ * ipv6_server sent STOP) then changes nothing, where without a listener it would kill the
+ * process with code 130.
  *
  * @param run the server, which must stop when its signal aborts
  */
 export async function untilShutdown(run: (signal: AbortSignal) => Promise<void>): Promise<void> {
   const controller = new AbortController();
   const handler = () => controller.abort(new Error("interrupted"));
-  const added: Deno.Signal[] = [];
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     try {
       Deno.addSignalListener(sig, handler);
-      added.push(sig);
     } catch {
       // not supported on this OS
     }
@@ -28,7 +29,6 @@ export async function untilShutdown(run: (signal: AbortSignal) => Promise<void>)
   try {
     await run(controller.signal);
   } finally {
-    for (const sig of added) Deno.removeSignalListener(sig, handler);
     flushLog();
   }
 }
