@@ -184,6 +184,30 @@ async function udpLoad(port: number, window: number, seconds: number): Promise<n
   return got;
 }
 
+/**
+ * The C UDP load client (`udp_load.c`), compiled with `cc` into a temporary directory: its
+ * path, or undefined without a compiler. The caller removes the directory.
+ */
+async function compileUdpLoad(): Promise<string | undefined> {
+  if (!await has("cc", ["--version"])) return undefined;
+  const dir = await new Deno.Command("mktemp", { args: ["-d"] }).output();
+  const exe = `${new TextDecoder().decode(dir.stdout).trim()}/udp_load`;
+  const cc = await new Deno.Command("cc", {
+    args: ["-O2", "-o", exe, `${ROOT}/tests/bench/udp_load.c`],
+    stderr: "inherit",
+  }).output();
+  return cc.success ? exe : undefined;
+}
+
+/** UDP through the C client: `window` in flight for `seconds`; replies received. */
+async function udpLoadC(exe: string, port: number, window: number, seconds: number) {
+  const out = await new Deno.Command(exe, { args: [`${port}`, `${window}`, `${seconds}`] })
+    .output();
+  const got = Number(new TextDecoder().decode(out.stdout));
+  if (!out.success || !Number.isFinite(got)) throw new UserError(`${exe} failed`);
+  return got;
+}
+
 /** TCP: `total` bytes each way over one connection; returns bytes (of each direction). */
 async function tcpLoad(port: number, total: number): Promise<number> {
   const chunk = new Uint8Array(64 * 1024).fill(0x61);
@@ -221,15 +245,25 @@ async function table(
   console.log(`\n${title}`);
   const results = servers.map(() => [] as { rate: number; cpuPerOp: number; rss: number }[]);
   for (let r = 0; r < rounds; r++) {
-    for (const [i, s] of servers.entries()) results[i].push(await round(s, transport, load));
+    // Every other round in the opposite order, so no server always runs first or last.
+    const order = [...servers.keys()];
+    if (r % 2 === 1) order.reverse();
+    for (const i of order) results[i].push(await round(servers[i], transport, load));
   }
-  const floor = servers.findIndex((s) => s.floor);
-  const floorCpu = median(results[floor].map((x) => x.cpuPerOp));
-  const floorRate = median(results[floor].map((x) => x.rate));
+  // Each ratio is taken within a round (the servers of one round ran seconds apart), then the
+  // median of the rounds: a machine that slows down or speeds up between rounds moves every
+  // server of a round alike, and the ratio stays.
+  const floor = results[servers.findIndex((s) => s.floor)];
+  const ratios = (i: number, of: (x: { rate: number; cpuPerOp: number }) => number) =>
+    results[i].map((x, r) => of(x) / of(floor[r]));
+  const ratio = (xs: number[]) =>
+    xs.every(Number.isFinite)
+      ? `${median(xs).toFixed(2)}x [${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}]`
+      : "n/a";
   console.log(
     `  ${"server".padEnd(40)} ${unit.rate.padStart(26)} ${unit.cpu.padStart(20)} ${
       "peak RSS".padStart(9)
-    }  vs the floor (rate, CPU)`,
+    }  vs the floor: rate ${"".padEnd(12)} CPU`,
   );
   for (const [i, s] of servers.entries()) {
     const rates = results[i].map((x) => x.rate / unit.scale);
@@ -240,9 +274,8 @@ async function table(
       fmt(Math.max(...cpus), digits)
     }]`;
     const rss = `${fmt(Math.max(...results[i].map((x) => x.rss)))} MB`;
-    const cpuRatio = median(results[i].map((x) => x.cpuPerOp)) / floorCpu;
-    const vs = `${(median(results[i].map((x) => x.rate)) / floorRate).toFixed(2)}x, ${
-      Number.isFinite(cpuRatio) ? `${cpuRatio.toFixed(2)}x` : "n/a"
+    const vs = `${ratio(ratios(i, (x) => x.rate)).padEnd(23)} ${
+      ratio(ratios(i, (x) => x.cpuPerOp))
     }`;
     console.log(
       `  ${s.name.padEnd(40)} ${rate.padStart(26)} ${cpu.padStart(20)} ${rss.padStart(9)}  ${vs}`,
@@ -322,15 +355,25 @@ usage: deno task bench [options]
           ? [{ name: "textbook UDPServer.py", cmd: ["python3", "-u", "-c", PY_UDP, "{port}"] }]
           : []),
       ];
-      for (const window of [1, 16]) {
-        await table(
-          `UDP: 32-byte datagrams, ${window} in flight, ${seconds} s (${rounds} rounds)`,
-          "udp",
-          servers,
-          rounds,
-          (port) => udpLoad(port, window, seconds),
-          { rate: "datagrams/s", scale: 1, cpu: "CPU µs/datagram", cpuScale: 1e6 },
-        );
+      // A Deno load client costs more CPU per datagram than the servers it measures; the C
+      // one does not, so the servers' own costs show. Without a compiler, the Deno one.
+      const exe = await compileUdpLoad();
+      const client = exe ? "the C load client" : "a Deno load client (no cc: install gcc)";
+      try {
+        for (const window of [1, 16]) {
+          await table(
+            `UDP: 32-byte datagrams, ${window} in flight, ${seconds} s, ${client} (${rounds} rounds)`,
+            "udp",
+            servers,
+            rounds,
+            (port) => exe ? udpLoadC(exe, port, window, seconds) : udpLoad(port, window, seconds),
+            { rate: "datagrams/s", scale: 1, cpu: "CPU µs/datagram", cpuScale: 1e6 },
+          );
+        }
+      } finally {
+        if (exe) {
+          await new Deno.Command("rm", { args: ["-r", exe.replace(/\/udp_load$/, "")] }).output();
+        }
       }
     }
     if (only.includes("tcp")) {
