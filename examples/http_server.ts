@@ -35,7 +35,7 @@
  */
 import { indexOfNeedle } from "@std/bytes";
 import { STATUS_TEXT } from "@std/http/status";
-import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
+import { hostPort, stripBrackets } from "../lib/address.ts";
 import { parseCli } from "../lib/cli.ts";
 import { Deadlines, sleep, within } from "../lib/deadline.ts";
 import { Inflight, type Served } from "../lib/inflight.ts";
@@ -186,7 +186,7 @@ export async function handle(
   clock?: Deadlines,
 ): Promise<void> {
   const { timeoutMs = 10_000, log = stdoutLogger } = options;
-  const peer = hashAddr(conn.remoteAddr as Deno.NetAddr);
+  const peer = conn.remoteAddr as Deno.NetAddr;
   // One deadline for the whole head, on the server's one clock (or a clock of its own).
   const own = clock ? undefined : new Deadlines(tickFor(timeoutMs));
   const deadline = (clock ?? own!).start(timeoutMs);
@@ -205,11 +205,11 @@ export async function handle(
         // EOF (the original spun here forever), or silence before a single byte: just close.
         // Browsers do both: they open a spare connection in advance and may never use it.
         if (n === null && len === 0) {
-          return log(`${peer} closed without sending a request (a browser's unused spare, maybe)`);
+          return log`${peer} closed without sending a request (a browser's unused spare, maybe)`;
         }
-        if (n === null) return log(`${peer} closed in the middle of its request head`);
+        if (n === null) return log`${peer} closed in the middle of its request head`;
         if (n === -1 && len === 0) {
-          return log(`${peer} sent nothing in ${timeoutMs / 1000} s: closed, with no response`);
+          return log`${peer} sent nothing in ${timeoutMs / 1000} s: closed, with no response`;
         }
         if (n === -1) [status, what] = [408, "(head unfinished)"];
         else {
@@ -258,7 +258,7 @@ export async function handle(
         seen += n;
       }
     }
-    log(`${peer} ${what} -> ${status}`);
+    log`${peer} ${what} -> ${status}`;
   } finally {
     deadline.done();
     own?.stop();
@@ -303,7 +303,7 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
     try {
       await handle(conn, options, clock);
     } catch (err) {
-      if (!signal?.aborted) log(`${hashAddr(conn.remoteAddr as Deno.NetAddr)}: ${explain(err)}`);
+      if (!signal?.aborted) log`${conn.remoteAddr as Deno.NetAddr}: ${explain(err)}`;
     } finally {
       // close()
       closeQuietly(conn);
@@ -330,7 +330,7 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
       // memory: say so and pause briefly, or the loop would spin.
       const pause = acceptRetryMs(err);
       if (pause > 0) {
-        log(`accept failed: ${explain(err)}`);
+        log`accept failed: ${explain(err)}`;
         await sleep(pause);
       }
       continue;

@@ -23,8 +23,7 @@
  * `udp_remote.py`, which pretends to drop half the packets. Changed: loopback unless `--host`;
  * `--seed` makes the losses reproducible; bytes that are not UTF-8 printed safely; Ctrl-C exits 0.
  */
-import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
-import { printable } from "../lib/bytes.ts";
+import { hostPort, stripBrackets } from "../lib/address.ts";
 import { parseCli } from "../lib/cli.ts";
 import { closeQuietly, explain, requireUnstableNet, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
@@ -76,21 +75,21 @@ export async function serve(socket: Deno.DatagramConn, options: LengthOptions = 
         [data, from] = (await socket.receive(buf)) as [Uint8Array, Deno.NetAddr];
       } catch (err) {
         if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
-        log(`receive failed: ${explain(err)}`);
+        log`receive failed: ${explain(err)}`;
         continue;
       }
       // udp_remote.py: "if random.random() < 0.5: print('Pretending to drop packet ...')".
       if (random() < drop) {
-        log(`Pretending to drop packet from ${hashAddr(from)}`);
+        log`Pretending to drop packet from ${from}`;
         continue;
       }
-      log(`The client at ${hashAddr(from)} says ${printable(data)}`);
+      log`The client at ${from} says ${data}`;
       // sendto(): the reply goes back to the address the request came from.
       const reply = new TextEncoder().encode(`The msg was ${data.length} bytes long`);
       try {
         await socket.send(reply, from);
       } catch (err) {
-        log(`could not reply to ${hashAddr(from)}: ${explain(err)}`);
+        log`could not reply to ${from}: ${explain(err)}`;
       }
     }
   } finally {

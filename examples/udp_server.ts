@@ -24,8 +24,8 @@
  * UTF-8 printed safely; addresses from `Deno.networkInterfaces()`, not a datagram to 8.8.8.8;
  * Ctrl-C (Ctrl-Z only suspends) closes the socket and exits 0.
  */
-import { hashAddr, hostPort, serverBanner, stripBrackets } from "../lib/address.ts";
-import { asciiUpper, printable } from "../lib/bytes.ts";
+import { hostPort, serverBanner, stripBrackets } from "../lib/address.ts";
+import { asciiUpper } from "../lib/bytes.ts";
 import { parseCli } from "../lib/cli.ts";
 import { closeQuietly, explain, requireUnstableNet, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
@@ -64,15 +64,16 @@ export async function serve(
         [data, from] = (await socket.receive(buf)) as [Uint8Array, Deno.NetAddr];
       } catch (err) {
         if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
-        log(`receive failed: ${explain(err)}`); // one bad datagram never stops the server
+        log`receive failed: ${explain(err)}`; // one bad datagram never stops the server
         continue;
       }
-      log(`Received from ${hashAddr(from)}: ${printable(data)}`);
+      // A line per datagram: the log tag writes the address as host#port and the bytes escaped.
+      log`Received from ${from}: ${data}`;
       // sendto(): the reply, upper-cased in place (Python's bytes.upper()), back to the sender.
       try {
         await socket.send(asciiUpper(data), from);
       } catch (err) {
-        log(`could not reply to ${hashAddr(from)}: ${explain(err)}`);
+        log`could not reply to ${from}: ${explain(err)}`;
       }
     }
   } finally {

@@ -121,7 +121,13 @@ export function pyRepr(bytes: Uint8Array): string {
   return `'${out}'`;
 }
 
-function visibleAscii(bytes: Uint8Array): boolean {
+/**
+ * Whether every byte is visible ASCII or a space (0x20-0x7e): text that needs no escaping.
+ *
+ * @param bytes the bytes
+ * @returns true when each is printable as it is
+ */
+export function visibleAscii(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] < 0x20 || bytes[i] > 0x7e) return false;
   return true;
 }

@@ -1,5 +1,6 @@
 /** In-process test helpers: a server on port 0 for the length of one test, always stopped. */
 import { within } from "../lib/deadline.ts";
+import { lineLogger, type Logger } from "../lib/log.ts";
 
 /** Log lines collected by a server under test. */
 export type Lines = string[];
@@ -10,12 +11,12 @@ export type Lines = string[];
  */
 export async function withServer<L extends { addr: Deno.Addr }>(
   listener: L,
-  serve: (listener: L, opts: { signal: AbortSignal; log: (l: string) => void }) => Promise<void>,
+  serve: (listener: L, opts: { signal: AbortSignal; log: Logger }) => Promise<void>,
   body: (addr: Deno.NetAddr, log: Lines) => Promise<void>,
 ): Promise<Lines> {
   const log: Lines = [];
   const stop = new AbortController();
-  const serving = serve(listener, { signal: stop.signal, log: (l) => log.push(l) });
+  const serving = serve(listener, { signal: stop.signal, log: lineLogger((l) => log.push(l)) });
   try {
     await body(listener.addr as Deno.NetAddr, log);
   } finally {

@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
+import { lineLogger } from "../lib/log.ts";
 import { bind, dump, serve as serveV6, sockaddrIn6 } from "../examples/ipv6_server.ts";
 import { send } from "../examples/ipv6_client.ts";
 import { ipv6Bytes } from "../lib/address.ts";
@@ -39,7 +40,7 @@ Deno.test("sockaddr_in6 as Linux fills it: family in host order, port and addres
 Deno.test("ipv6 in-process: hello is dumped byte by byte with the peer's sockaddr_in6; STOP stops", async () => {
   const socket = bind("::1", 0);
   const log: string[] = [];
-  const serving = serveV6(socket, { log: (l) => log.push(l) });
+  const serving = serveV6(socket, { log: lineLogger((l) => log.push(l)) });
   const port = (socket.addr as Deno.NetAddr).port;
   await send("::1", port, "hello");
   await until(() => log.length >= 6, "the dump");

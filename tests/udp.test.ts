@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import { lineLogger } from "../lib/log.ts";
 import { bind, serve } from "../examples/udp_server.ts";
 import { NoReplyError, uppercase } from "../examples/udp_client.ts";
 import { deno, lines, startServer } from "./_process.ts";
@@ -15,7 +16,7 @@ for (const host of ["127.0.0.1", "::1"]) {
     const addr = socket.addr as Deno.NetAddr;
     const log: string[] = [];
     const stop = new AbortController();
-    const serving = serve(socket, { signal: stop.signal, log: (l) => log.push(l) });
+    const serving = serve(socket, { signal: stop.signal, log: lineLogger((l) => log.push(l)) });
     try {
       const reply = await uppercase(addr, enc.encode("udp is lazy"));
       assertEquals(dec.decode(reply), "UDP IS LAZY");
@@ -41,7 +42,7 @@ Deno.test("udp: a datagram that is not UTF-8 is logged safely and answered", asy
   const socket = bind("127.0.0.1", 0);
   const log: string[] = [];
   const stop = new AbortController();
-  const serving = serve(socket, { signal: stop.signal, log: (l) => log.push(l) });
+  const serving = serve(socket, { signal: stop.signal, log: lineLogger((l) => log.push(l)) });
   try {
     const reply = await uppercase(socket.addr as Deno.NetAddr, new Uint8Array([0x61, 0xff, 0x0a]));
     assertEquals(reply, new Uint8Array([0x41, 0xff, 0x0a]));

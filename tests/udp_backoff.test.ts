@@ -1,4 +1,5 @@
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import { lineLogger } from "../lib/log.ts";
 import { ask, NoReplyError } from "../examples/udp_backoff_client.ts";
 import { bind as bindUdp, serve } from "../examples/udp_length_server.ts";
 import { deno, lines, startServer } from "./_process.ts";
@@ -41,7 +42,11 @@ async function withLengthServer(
   const socket = bindUdp(host, 0);
   const log: string[] = [];
   const stop = new AbortController();
-  const serving = serve(socket, { ...opts, signal: stop.signal, log: (l) => log.push(l) });
+  const serving = serve(socket, {
+    ...opts,
+    signal: stop.signal,
+    log: lineLogger((l) => log.push(l)),
+  });
   try {
     await body(socket.addr as Deno.NetAddr, log);
   } finally {
