@@ -86,59 +86,92 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** `method SP request-target SP HTTP-version`, strictly (RFC 9112 section 3). */
 export function parseRequestLine(line: string): RequestLine {
-  const parts = line.split(" ");
-  if (parts.length !== 3) {
+  // Exactly two spaces (found with indexOf: a request costs no array of parts).
+  const sp1 = line.indexOf(" "), sp2 = sp1 < 0 ? -1 : line.indexOf(" ", sp1 + 1);
+  if (sp2 < 0 || line.indexOf(" ", sp2 + 1) >= 0) {
     return { status: 400, reason: "the request line is not METHOD SP TARGET SP VERSION" };
   }
-  const method = parts[0], target = parts[1], version = parts[2];
+  const method = line.slice(0, sp1), target = line.slice(sp1 + 1, sp2);
+  const version = line.slice(sp2 + 1);
   if (!TOKEN.test(method)) return { status: 400, reason: "the method is not a token" };
   if (!/^[\x21-\x7e]+$/.test(target)) {
     return { status: 400, reason: "the target is not visible ASCII" };
   }
-  const v = /^HTTP\/(\d)\.\d$/.exec(version);
-  if (!v) return { status: 400, reason: "the version is not HTTP/x.y" };
-  if (v[1] !== "1") return { status: 505, reason: `${version} is not spoken here` };
+  if (!/^HTTP\/\d\.\d$/.test(version)) {
+    return { status: 400, reason: "the version is not HTTP/x.y" };
+  }
+  if (version[5] !== "1") return { status: 505, reason: `${version} is not spoken here` };
   return { method, target, version };
 }
 
+/** A parsed head: the request line and whether a body follows it, or the status to answer. */
+export type Head = { method: string; target: string; version: string; body: boolean } | {
+  status: number;
+  reason: string;
+};
+
+// tchar (RFC 9110 5.6.2) as a table: TCHAR[byte] is 1 for a byte a token may hold.
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789") TCHAR[c.charCodeAt(0)] = 1;
+for (let b = 0x41; b <= 0x5a; b++) TCHAR[b] = TCHAR[b + 0x20] = 1; // A-Z, a-z
+
+/** Bytes as text, Latin-1: one byte, one character, nothing rejected. */
+const latin1 = (bytes: Uint8Array) => String.fromCharCode.apply(null, bytes as unknown as number[]);
+
+/** Whether the bytes `from` to `to` spell `name` (lower-case), in any case. */
+function isName(head: Uint8Array, from: number, to: number, name: string): boolean {
+  if (to - from !== name.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    if ((head[from + i] | 0x20) !== name.charCodeAt(i)) return false; // 0x20: the case bit
+  }
+  return true;
+}
+
 /**
- * The request line and header fields (names lower-cased), or the 400 RFC 9112 asks for: space
- * before a colon, obsolete line folding, a bare CR, an ambiguous body length, an HTTP/1.1
- * request without exactly one Host. One pass over the lines, no copies beyond the fields.
+ * The request line, and whether a body follows, or the 400 RFC 9112 asks for: space before a
+ * colon, obsolete line folding, a bare CR, an ambiguous body length, an HTTP/1.1 request without
+ * exactly one Host. Only the request line becomes text: the fields are checked as bytes, and
+ * only a Content-Length or Transfer-Encoding value is decoded (a server reads every request's
+ * head: strings for every field were most of its garbage).
  */
-export function parseHead(head: Uint8Array): RequestLine & { headers?: [string, string][] } {
-  // Latin-1: one byte, one character, nothing rejected (a head is at most 8 KiB, so it fits one
-  // call's arguments; TextDecoder would cost twice as much for these few bytes).
-  const lines = String.fromCharCode.apply(null, head as unknown as number[]).split("\n");
-  const line = parseRequestLine(withoutCR(lines[0]));
+export function parseHead(head: Uint8Array): Head {
+  let end = head.indexOf(0x0a); // \n
+  if (end < 0) end = head.length;
+  const line = parseRequestLine(
+    latin1(head.subarray(0, end > 0 && head[end - 1] === 0x0d ? end - 1 : end)),
+  );
   if ("status" in line) return line;
-  const headers: [string, string][] = [];
   let hosts = 0, length: string | undefined, lastCoding: string | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const field = withoutCR(lines[i]);
-    const colon = field.indexOf(":");
-    const rawName = field.slice(0, colon);
-    if (colon <= 0 || !TOKEN.test(rawName)) {
-      return {
-        status: 400,
-        reason: /^[ \t]/.test(field) ? "obsolete line folding" : "a bad field",
-      };
+  while (end < head.length) {
+    // The next line, without the \r of its \r\n (a bare \n ends a line too).
+    const start = end + 1;
+    end = head.indexOf(0x0a, start);
+    if (end < 0) end = head.length;
+    const stop = end > start && head[end - 1] === 0x0d ? end - 1 : end;
+    // field-name ":" field-value: the name is a token right up to the colon.
+    let colon = start;
+    while (colon < stop && TCHAR[head[colon]]) colon++;
+    if (colon === start || colon === stop || head[colon] !== 0x3a) {
+      const folded = head[start] === 0x20 || head[start] === 0x09; // SP or HTAB first
+      return { status: 400, reason: folded ? "obsolete line folding" : "a bad field" };
     }
-    if (field.includes("\r")) return { status: 400, reason: "a bare CR in a field" };
-    const name = rawName.toLowerCase(), value = field.slice(colon + 1).trim();
-    headers.push([name, value]);
+    for (let i = colon; i < stop; i++) {
+      if (head[i] === 0x0d) return { status: 400, reason: "a bare CR in a field" };
+    }
     // The body's length (RFC 9112 6.3): one Content-Length value, or Transfer-Encoding ending
     // in chunked, never both. A server that guesses here can be fooled into request smuggling.
-    if (name === "host") hosts++;
-    else if (name === "content-length") {
-      for (const v of value.split(",")) {
+    if (isName(head, start, colon, "host")) hosts++;
+    else if (isName(head, start, colon, "content-length")) {
+      for (const v of latin1(head.subarray(colon + 1, stop)).split(",")) {
         const n = v.trim();
         if (!/^\d+$/.test(n) || (length !== undefined && length !== n)) {
           return { status: 400, reason: "a bad or ambiguous Content-Length" };
         }
         length = n;
       }
-    } else if (name === "transfer-encoding") lastCoding = value.split(",").pop()!.trim();
+    } else if (isName(head, start, colon, "transfer-encoding")) {
+      lastCoding = latin1(head.subarray(colon + 1, stop)).split(",").pop()!.trim();
+    }
   }
   if (lastCoding !== undefined && length !== undefined) {
     return { status: 400, reason: "both Content-Length and Transfer-Encoding" };
@@ -149,11 +182,9 @@ export function parseHead(head: Uint8Array): RequestLine & { headers?: [string, 
   if (line.version === "HTTP/1.1" && hosts !== 1) {
     return { status: 400, reason: `HTTP/1.1 needs exactly one Host field (got ${hosts})` };
   }
-  return { method: line.method, target: line.target, version: line.version, headers };
+  const body = length !== undefined || lastCoding !== undefined;
+  return { method: line.method, target: line.target, version: line.version, body };
 }
-
-/** A line without the `\r` of its `\r\n`. */
-const withoutCR = (line: string) => line.endsWith("\r") ? line.slice(0, -1) : line;
 
 /** The `Date` format, IMF-fixdate (RFC 9110 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`. */
 export const imfDate = (date: Date): string => date.toUTCString();
@@ -233,7 +264,7 @@ export async function handle(
           req.target.length > 100 ? `${req.target.slice(0, 100)}…` : req.target
         }`;
         // Nothing read past the head and no body announced: close at once, no draining needed.
-        pending = req.headers!.some(([n]) => n === "content-length" || n === "transfer-encoding");
+        pending = req.body;
         for (let i = headEnd; i < len && !pending; i++) {
           pending = buf[i] !== 0x0d && buf[i] !== 0x0a;
         }
