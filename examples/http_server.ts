@@ -81,8 +81,17 @@ export type RequestLine = { method: string; target: string; version: string } | 
   reason: string;
 };
 
-// token = 1*tchar (RFC 9110 5.6.2); request-target: visible ASCII, no spaces (RFC 9112 3.2).
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// token = 1*tchar (RFC 9110 5.6.2), tchar as a table: TCHAR[byte] is 1 for a byte a token may
+// hold. The method is checked with it here, a field name byte by byte in parseHead.
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789") TCHAR[c.charCodeAt(0)] = 1;
+for (let b = 0x41; b <= 0x5a; b++) TCHAR[b] = TCHAR[b + 0x20] = 1; // A-Z, a-z
+
+/** Whether `text` is a token: one or more tchars. */
+function isToken(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (TCHAR[text.charCodeAt(i)] !== 1) return false;
+  return text.length > 0;
+}
 
 /** `method SP request-target SP HTTP-version`, strictly (RFC 9112 section 3). */
 export function parseRequestLine(line: string): RequestLine {
@@ -93,7 +102,8 @@ export function parseRequestLine(line: string): RequestLine {
   }
   const method = line.slice(0, sp1), target = line.slice(sp1 + 1, sp2);
   const version = line.slice(sp2 + 1);
-  if (!TOKEN.test(method)) return { status: 400, reason: "the method is not a token" };
+  if (!isToken(method)) return { status: 400, reason: "the method is not a token" };
+  // request-target: visible ASCII, no spaces (RFC 9112 3.2).
   if (!/^[\x21-\x7e]+$/.test(target)) {
     return { status: 400, reason: "the target is not visible ASCII" };
   }
@@ -109,11 +119,6 @@ export type Head = { method: string; target: string; version: string; body: bool
   status: number;
   reason: string;
 };
-
-// tchar (RFC 9110 5.6.2) as a table: TCHAR[byte] is 1 for a byte a token may hold.
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789") TCHAR[c.charCodeAt(0)] = 1;
-for (let b = 0x41; b <= 0x5a; b++) TCHAR[b] = TCHAR[b + 0x20] = 1; // A-Z, a-z
 
 /** Bytes as text, Latin-1: one byte, one character, nothing rejected. */
 const latin1 = (bytes: Uint8Array) => String.fromCharCode.apply(null, bytes as unknown as number[]);

@@ -53,6 +53,8 @@ Deno.test("parseRequestLine: strict METHOD SP target SP HTTP/x.y", () => {
       "GET / HTTP/1",
       "GET / http/1.1",
       "G(T / HTTP/1.1",
+      " / HTTP/1.1", // no method at all
+      "G\u0100T / HTTP/1.1", // past Latin-1: not a byte
       "GET /a b HTTP/1.1",
       "GET /é HTTP/1.1",
       "",
