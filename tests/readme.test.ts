@@ -173,3 +173,18 @@ Deno.test("deno task bench runs (a small TCP round; nothing is timed)", async ()
     /^ {2}floor: tests\/bench\/floor_tcp\.ts .* MB +1\.00x \[1\.00-1\.00\] +(1\.00x|n\/a)/m;
   assertMatch(out.stdout, floor);
 });
+
+Deno.test("the bench's C UDP load client compiles, counts replies, and leaves nothing behind", async () => {
+  // In a subprocess: it runs cc, mktemp and rm, which the test task does not allow.
+  const out = await deno([
+    "run",
+    "--allow-net=127.0.0.1",
+    "--allow-run",
+    "tests/fixtures/udp_load_c.ts",
+  ], { timeoutMs: 30_000 });
+  assertEquals(out.code, 0, out.stderr);
+  if (out.stdout.trim() === "no cc") return; // no compiler here: the bench uses its Deno client
+  const [replies, left] = out.stdout.trim().split("\n");
+  assert(Number(replies) > 100, `only ${replies} replies in 0.5 s with 4 in flight`);
+  assertEquals(left, "removed");
+});

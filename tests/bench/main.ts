@@ -185,22 +185,32 @@ async function udpLoad(port: number, window: number, seconds: number): Promise<n
 }
 
 /**
- * The C UDP load client (`udp_load.c`), compiled with `cc` into a temporary directory: its
- * path, or undefined without a compiler. The caller removes the directory.
+ * The C UDP load client (`udp_load.c`), compiled with `cc` into a new temporary directory: the
+ * program's path and the directory (which the caller removes), or undefined without a compiler
+ * (or when it fails: then nothing is left behind).
  */
-async function compileUdpLoad(): Promise<string | undefined> {
+export async function compileUdpLoad(): Promise<{ exe: string; dir: string } | undefined> {
   if (!await has("cc", ["--version"])) return undefined;
-  const dir = await new Deno.Command("mktemp", { args: ["-d"] }).output();
-  const exe = `${new TextDecoder().decode(dir.stdout).trim()}/udp_load`;
+  const made = await new Deno.Command("mktemp", { args: ["-d"] }).output();
+  const dir = new TextDecoder().decode(made.stdout).trim();
+  if (!made.success || dir === "") return undefined;
+  const exe = `${dir}/udp_load`;
   const cc = await new Deno.Command("cc", {
     args: ["-O2", "-o", exe, `${ROOT}/tests/bench/udp_load.c`],
     stderr: "inherit",
   }).output();
-  return cc.success ? exe : undefined;
+  if (cc.success) return { exe, dir };
+  await removeDir(dir);
+  return undefined;
+}
+
+/** Removes a directory this benchmark made (through `rm`: the task may not write files). */
+export async function removeDir(dir: string): Promise<void> {
+  await new Deno.Command("rm", { args: ["-r", dir] }).output();
 }
 
 /** UDP through the C client: `window` in flight for `seconds`; replies received. */
-async function udpLoadC(exe: string, port: number, window: number, seconds: number) {
+export async function udpLoadC(exe: string, port: number, window: number, seconds: number) {
   const out = await new Deno.Command(exe, { args: [`${port}`, `${window}`, `${seconds}`] })
     .output();
   const got = Number(new TextDecoder().decode(out.stdout));
@@ -357,7 +367,8 @@ usage: deno task bench [options]
       ];
       // A Deno load client costs more CPU per datagram than the servers it measures; the C
       // one does not, so the servers' own costs show. Without a compiler, the Deno one.
-      const exe = await compileUdpLoad();
+      const compiled = await compileUdpLoad();
+      const exe = compiled?.exe;
       const client = exe ? "the C load client" : "a Deno load client (no cc: install gcc)";
       try {
         for (const window of [1, 16]) {
@@ -371,9 +382,7 @@ usage: deno task bench [options]
           );
         }
       } finally {
-        if (exe) {
-          await new Deno.Command("rm", { args: ["-r", exe.replace(/\/udp_load$/, "")] }).output();
-        }
+        if (compiled) await removeDir(compiled.dir);
       }
     }
     if (only.includes("tcp")) {
