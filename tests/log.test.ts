@@ -1,5 +1,6 @@
 import { assertEquals } from "@std/assert";
-import { lineLogger } from "../lib/log.ts";
+import { hashAddr } from "../lib/address.ts";
+import { formatLine, lineLogger } from "../lib/log.ts";
 import { ROOT } from "./_process.ts";
 
 const hasScript = await new Deno.Command("script", { args: ["--version"] }).output()
@@ -57,4 +58,8 @@ Deno.test("lineLogger hands each line to its sink as a string", () => {
   log`got ${bytes} from ${{ transport: "tcp", hostname: "127.0.0.1", port: 80 }}`;
   log("plain");
   assertEquals(lines, ["got hi\\x07 from 127.0.0.1#80", "plain"]);
+  // The address as hashAddr writes it elsewhere (log.ts cannot import address.ts, which imports it).
+  for (const addr of [{ hostname: "::1", port: 5 }, { hostname: "127.0.0.1", port: 65535 }]) {
+    assertEquals(formatLine`${{ transport: "udp", ...addr }}`, hashAddr(addr));
+  }
 });
