@@ -35,10 +35,10 @@
  */
 import { indexOfNeedle } from "@std/bytes";
 import { STATUS_TEXT } from "@std/http/status";
-import { hostPort, stripBrackets } from "../lib/address.ts";
+import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
 import { parseCli } from "../lib/cli.ts";
 import { Deadlines, sleep, within } from "../lib/deadline.ts";
-import { Inflight, type Served } from "../lib/inflight.ts";
+import { Inflight } from "../lib/inflight.ts";
 import { acceptRetryMs, closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
@@ -215,90 +215,114 @@ export function response(status: number, headOnly = false): Uint8Array {
   return bytes;
 }
 
-/** One connection: read the head, answer, close. */
+/** One connection: read the head, answer, close (the caller need not, even when it throws). */
 export async function handle(
   conn: Deno.Conn,
   options: HttpOptions = {},
   clock?: Deadlines,
 ): Promise<void> {
   const { timeoutMs = 10_000, log = stdoutLogger } = options;
-  const peer = conn.remoteAddr as Deno.NetAddr;
-  // One deadline for the whole head, on the server's one clock (or a clock of its own).
+  // One deadline for the whole head, on the server's one clock (or a clock of its own). Deno
+  // cannot cancel a read: for a client that sends nothing, the clock closes the socket, which
+  // ends the read; once part of a head is in, reads race the deadline, so a 408 can be sent.
   const own = clock ? undefined : new Deadlines(tickFor(timeoutMs));
-  const deadline = (clock ?? own!).start(timeoutMs);
+  const deadline = (clock ?? own!).start(timeoutMs, conn);
   // recv() until the empty line that ends the head, into one buffer of at most 8 KiB, reused
   // from connection to connection (allocating 8 KiB per request is most of the garbage).
   const buf = spare.pop() ?? new Uint8Array(HEAD_LIMIT + 4);
-  let reading = false; // a read still pending (it lost a race): the buffer is not ours to reuse
+  let len = 0, headEnd = -1, lost = false; // lost: a read lost the race and is still pending
   try {
-    let len = 0, headEnd = -1, status = 0, what = "";
-    while (headEnd < 0 && status === 0) {
-      if (len === buf.length) [status, what] = [431, "(head too large)"];
+    while (headEnd < 0 && len < buf.length && !lost) {
+      let n: number | null | "late" | -1;
+      try {
+        n = len === 0
+          ? await conn.read(buf)
+          : await Promise.race([conn.read(buf.subarray(len)), deadline.late]);
+      } catch (err) {
+        if (!deadline.passed) throw err;
+        n = -1; // the clock closed the socket
+      }
+      // EOF (the original spun here forever), or silence before a single byte: just close.
+      // Browsers do both: they open a spare connection in advance and may never use it.
+      if (n === null || n === -1) return void log(silence(conn, n, len, timeoutMs));
+      if (n === "late") lost = true;
       else {
-        const got = await Promise.race([conn.read(buf.subarray(len)), deadline.late]);
-        reading = got === "late";
-        const n = got === "late" ? -1 : got;
-        // EOF (the original spun here forever), or silence before a single byte: just close.
-        // Browsers do both: they open a spare connection in advance and may never use it.
-        if (n === null && len === 0) {
-          return log`${peer} closed without sending a request (a browser's unused spare, maybe)`;
-        }
-        if (n === null) return log`${peer} closed in the middle of its request head`;
-        if (n === -1 && len === 0) {
-          return log`${peer} sent nothing in ${timeoutMs / 1000} s: closed, with no response`;
-        }
-        if (n === -1) [status, what] = [408, "(head unfinished)"];
-        else {
-          const from = Math.max(0, len - 3); // the empty line may straddle two reads
-          len += n;
-          headEnd = endOfHead(buf.subarray(0, len), from);
-          if (headEnd > HEAD_LIMIT) [status, what] = [431, "(head too large)"];
-        }
+        const from = Math.max(0, len - 3); // the empty line may straddle two reads
+        len += n;
+        headEnd = endOfHead(buf.subarray(0, len), from);
       }
     }
-    let headOnly = false, pending = len > 0; // request bytes we may not have read
-    if (status === 0) {
-      const req = parseHead(buf.subarray(0, headEnd));
-      if ("status" in req) [status, what] = [req.status, `(${req.reason})`];
-      else {
-        // GET and HEAD: 404, there are no pages; any other method: 501, as in the original.
-        headOnly = req.method === "HEAD";
-        status = req.method === "GET" || headOnly ? 404 : 501;
-        // The target is visible ASCII (parseRequestLine checked): only its length needs a bound.
-        what = `${req.method} ${
-          req.target.length > 100 ? `${req.target.slice(0, 100)}…` : req.target
-        }`;
-        // Nothing read past the head and no body announced: close at once, no draining needed.
-        pending = req.body;
-        for (let i = headEnd; i < len && !pending; i++) {
-          pending = buf[i] !== 0x0d && buf[i] !== 0x0a;
-        }
-      }
-    }
+    const { status, headOnly, pending, what } = answer(buf, len, lost ? -1 : headEnd);
     // send() the whole response, looping over partial writes. No deadline needed: under 300
     // bytes always fit the socket's send buffer (4 KiB at least), whatever the peer does, so
     // write() never waits for it to read.
     const bytes = response(status, headOnly);
     for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
-    if (pending) {
-      // shutdown(SHUT_WR), then drop what the client still sends before close(): closing with
-      // unread bytes makes the kernel send a reset, which can destroy the response in flight.
-      await conn.closeWrite().catch(() => {});
-      const sink = new Uint8Array(16 * 1024);
-      const drained = performance.now() + 1000; // at most 64 KiB and 1 s in all
-      for (
-        let seen = 0, n;
-        seen < 65536 &&
-        (n = await within(conn.read(sink), drained - performance.now(), "").catch(() => 0));
-      ) {
-        seen += n;
-      }
-    }
-    log`${peer} ${what} -> ${status}`;
+    if (pending) await linger(conn);
+    log`${conn.remoteAddr as Deno.NetAddr} ${what} -> ${status}`;
+  } catch (err) {
+    if (!options.signal?.aborted) log`${conn.remoteAddr as Deno.NetAddr}: ${explain(err)}`;
   } finally {
     deadline.done();
     own?.stop();
-    if (!reading && spare.length < 64) spare.push(buf);
+    // close()
+    closeQuietly(conn);
+    if (!lost && spare.length < 64) spare.push(buf);
+  }
+}
+
+/** The log line for a client that closed, or was closed for silence, before its whole head. */
+function silence(conn: Deno.Conn, n: null | -1, len: number, timeoutMs: number): string {
+  const peer = hashAddr(conn.remoteAddr as Deno.NetAddr);
+  if (n === -1) {
+    const sent = len === 0 ? "nothing" : "only part of its request head";
+    return `${peer} sent ${sent} in ${timeoutMs / 1000} s: closed, with no response`;
+  }
+  return len === 0
+    ? `${peer} closed without sending a request (a browser's unused spare, maybe)`
+    : `${peer} closed in the middle of its request head`;
+}
+
+/** What to answer to the `len` bytes read: the status, and whether more bytes may follow. */
+function answer(buf: Uint8Array, len: number, headEnd: number) {
+  let status = 431, what = "(head too large)", headOnly = false, pending = len > 0;
+  if (headEnd < 0 && len < buf.length) [status, what] = [408, "(head unfinished)"];
+  else if (headEnd >= 0 && headEnd <= HEAD_LIMIT) {
+    const req = parseHead(buf.subarray(0, headEnd));
+    if ("status" in req) [status, what] = [req.status, `(${req.reason})`];
+    else {
+      // GET and HEAD: 404, there are no pages; any other method: 501, as in the original.
+      headOnly = req.method === "HEAD";
+      status = req.method === "GET" || headOnly ? 404 : 501;
+      // The target is visible ASCII (parseRequestLine checked): only its length needs a bound.
+      what = `${req.method} ${
+        req.target.length > 100 ? `${req.target.slice(0, 100)}…` : req.target
+      }`;
+      // Nothing read past the head and no body announced: close at once, no draining needed.
+      pending = req.body;
+      for (let i = headEnd; i < len && !pending; i++) {
+        pending = buf[i] !== 0x0d && buf[i] !== 0x0a;
+      }
+    }
+  }
+  return { status, headOnly, pending, what };
+}
+
+/**
+ * A lingering close: shutdown(SHUT_WR), then drop what the client still sends, before close().
+ * Closing with unread bytes makes the kernel send a reset, which can destroy the response in
+ * flight.
+ */
+async function linger(conn: Deno.Conn): Promise<void> {
+  await conn.closeWrite().catch(() => {});
+  const sink = new Uint8Array(16 * 1024);
+  const drained = performance.now() + 1000; // at most 64 KiB and 1 s in all
+  for (
+    let seen = 0, n;
+    seen < 65536 &&
+    (n = await within(conn.read(sink), drained - performance.now(), "").catch(() => 0));
+  ) {
+    seen += n;
   }
 }
 
@@ -335,17 +359,6 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
   const clients = new Inflight(); // who is being served: for the cap, and for the stop
   // One clock for every connection's deadline: a timer per read costs more than the read.
   const clock = new Deadlines(tickFor(options.timeoutMs ?? 10_000));
-  const client = async (conn: Deno.Conn, served: Served) => {
-    try {
-      await handle(conn, options, clock);
-    } catch (err) {
-      if (!signal?.aborted) log`${conn.remoteAddr as Deno.NetAddr}: ${explain(err)}`;
-    } finally {
-      // close()
-      closeQuietly(conn);
-      served.done();
-    }
-  };
   // A pending accept() ends only when the listener closes: Ctrl-C closes it.
   const stopped = new Promise<void>((resolve) =>
     signal?.addEventListener("abort", () => resolve(closeQuietly(listener)), { once: true })
@@ -372,7 +385,7 @@ export async function serve(listener: Deno.Listener, options: HttpOptions = {}):
       continue;
     }
     const served = clients.add(conn);
-    served.task = client(conn, served);
+    served.task = handle(conn, options, clock).finally(() => served.done());
   }
   // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
   closeQuietly(listener);

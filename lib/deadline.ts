@@ -79,15 +79,17 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * One deadline of a {@link Deadlines} clock: `late` resolves to `"late"` once `due` has passed.
- * Race a socket call against it: `await Promise.race([conn.read(buf), deadline.late])`.
+ * One deadline of a {@link Deadlines} clock. When it passes, it closes its socket (the one way to
+ * end a pending `read()` in Deno), unless `late` has been asked for: then it resolves `late`
+ * instead and the caller decides what to do, e.g. race each read against it and answer 408.
  */
 export class Deadline implements Linked<Deadline> {
   /** When it passes, in `performance.now()` ms. */
   readonly due: number;
-  /** Resolves to `"late"` once the deadline has passed (and never rejects). */
-  readonly late: Promise<"late">;
-  #fire!: (late: "late") => void;
+  /** Whether it has passed (a read that failed after it did failed because of it). */
+  passed = false;
+  #late?: Promise<"late">;
+  #fire?: (late: "late") => void;
   /** The deadline before it on its list (kept by the list). */
   prev?: Deadline;
   /** The deadline after it on its list (kept by the list). */
@@ -98,10 +100,22 @@ export class Deadline implements Linked<Deadline> {
    *
    * @param ms from now
    * @param owner the clock that watches it
+   * @param socket what it closes when it passes, if nobody asked for `late`
    */
-  constructor(ms: number, readonly owner: Deadlines) {
+  constructor(ms: number, readonly owner: Deadlines, readonly socket?: { close(): void }) {
     this.due = performance.now() + ms;
-    this.late = new Promise((resolve) => this.#fire = resolve);
+  }
+
+  /**
+   * Resolves to `"late"` once the deadline has passed (and never rejects). Made when first asked
+   * for, so a deadline that only closes a socket costs no promise; once asked for, the deadline
+   * no longer closes its socket. Race a socket call against it:
+   * `await Promise.race([conn.read(buf), deadline.late])`.
+   */
+  get late(): Promise<"late"> {
+    return this.#late ??= this.passed
+      ? Promise.resolve("late")
+      : new Promise((resolve) => this.#fire = resolve);
   }
 
   /** Stops watching it (the exchange is over). */
@@ -111,7 +125,15 @@ export class Deadline implements Linked<Deadline> {
 
   /** Called by the clock when `due` has passed. */
   fire(): void {
-    this.#fire("late");
+    this.passed = true;
+    if (this.#fire) this.#fire("late");
+    else {
+      try {
+        this.socket?.close();
+      } catch {
+        // already closed
+      }
+    }
   }
 }
 
@@ -136,10 +158,11 @@ export class Deadlines {
    * A deadline `ms` from now; call its `done()` when the exchange ends.
    *
    * @param ms from now
+   * @param socket what it closes when it passes (unless its `late` is asked for)
    * @returns the deadline
    */
-  start(ms: number): Deadline {
-    const deadline = new Deadline(ms, this);
+  start(ms: number, socket?: { close(): void }): Deadline {
+    const deadline = new Deadline(ms, this, socket);
     this.#watched.add(deadline);
     this.#timer ??= setInterval(() => this.#sweep(), this.tickMs);
     return deadline;

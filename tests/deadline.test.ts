@@ -25,6 +25,20 @@ Deno.test("Deadlines: one clock fires each deadline once it passes, and stops wh
   assertEquals(await Promise.race([again.late, Promise.resolve("not late")]), "not late");
 });
 
+Deno.test("Deadlines: a deadline closes its socket when it passes, unless its late was asked for", async () => {
+  const clock = new Deadlines(5);
+  const closed: string[] = [];
+  const socket = (name: string) => ({ close: () => closed.push(name) });
+  const closes = clock.start(10, socket("closes")), raced = clock.start(10, socket("raced"));
+  const done = clock.start(10, socket("done"));
+  done.done(); // the exchange ended in time: nothing is closed
+  assertEquals(await raced.late, "late");
+  await new Promise((r) => setTimeout(r, 30));
+  assertEquals([closed, closes.passed, raced.passed, done.passed], [["closes"], true, true, false]);
+  assertEquals(await closes.late, "late"); // asked for after it passed: already settled
+  clock.stop();
+});
+
 Deno.test("within: the call's value, or a TimeoutError with the message", async () => {
   assertEquals(await within(Promise.resolve(7), 100, "x"), 7);
   const err = await within(new Promise(() => {}), 10, "nothing in 10 ms").catch((e) => e);
