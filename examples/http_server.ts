@@ -252,6 +252,7 @@ export async function handle(
         headEnd = endOfHead(buf.subarray(0, len), from);
       }
     }
+    deadline.done(); // the head is in, or late: the clock must not close the socket mid-answer
     const { status, headOnly, pending, what } = answer(buf, len, lost ? -1 : headEnd);
     // send() the whole response, looping over partial writes. No deadline needed: under 300
     // bytes always fit the socket's send buffer (4 KiB at least), whatever the peer does, so

@@ -372,3 +372,18 @@ Deno.test("http: a browser's unused spare connection and a silent one are logged
     silent.close();
   });
 });
+
+Deno.test("http: the head deadline does not cut the lingering close after a request with a body", async () => {
+  const listener = listenTcp("127.0.0.1", 0);
+  await withServer(listener, (l, o) => serve(l, { ...o, timeoutMs: 100 }), async (addr, log) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: addr.port });
+    await writeAll(conn, enc.encode("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"));
+    const answer = dec.decode(await readToEnd(conn, 4096)); // up to the server's FIN (shutdown)
+    assertEquals(statusOf(answer), "HTTP/1.1 501 Not Implemented");
+    await sleep(300); // past the 100 ms head deadline: the server still drains, and has not closed
+    assertEquals(log, []);
+    conn.close();
+    await until(() => log.length === 1, () => log.join("\n"));
+    assertMatch(log[0], /#\d+ POST \/ -> 501$/);
+  });
+});
