@@ -1,12 +1,13 @@
 /**
  * `deno task bench`: each server beside the floor of its API (a naive loop in Deno, kept next to
  * this file) and, when python3 is on PATH, the textbook Python server (and Node's dgram for
- * UDP, when node is): interleaved rounds, the median and range of operations per second, the
- * server's CPU per operation from /proc, its peak RSS, and the ratio to the floor. Not a test:
- * nothing here is timed in CI.
+ * UDP, when node is): many short interleaved rounds against servers started once, the median
+ * and interquartile range of operations per second, the server's CPU per operation from /proc,
+ * its peak RSS, and the ratio to the floor taken within each round. Not a test: nothing here
+ * is timed in CI.
  *
  * ```sh
- * deno task bench [--rounds 3] [--seconds 4] [--only http,udp,tcp]
+ * deno task bench [--rounds 15] [--seconds 1] [--only http,udp,tcp]
  * ```
  *
  * HTTP load comes from wrk (`apt-get install wrk`), one new connection per request; without wrk
@@ -101,29 +102,38 @@ function start(s: Server, port: number): Deno.ChildProcess {
   }).spawn();
 }
 
-/** One round against one server: operations, server CPU seconds, peak RSS. */
-async function round(
-  s: Server,
-  transport: "tcp" | "udp",
-  load: (port: number) => Promise<number>,
-): Promise<{ rate: number; cpuPerOp: number; rss: number }> {
+/** A server started for a table: its process and its port. */
+interface Running {
+  server: Deno.ChildProcess;
+  port: number;
+}
+
+/** Starts `s` on a free port and waits until it is bound (10 s at most). */
+async function launch(s: Server, transport: "tcp" | "udp"): Promise<Running> {
   const port = freePort(transport, "127.0.0.1");
   const server = start(s, port);
-  try {
-    for (let i = 0; !await bound(transport, port); i++) {
-      if (i === 500) throw new UserError(`${s.name} did not listen on port ${port} in 10 s`);
-      await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; !await bound(transport, port); i++) {
+    if (i === 500) {
+      server.kill("SIGKILL");
+      await server.status;
+      throw new UserError(`${s.name} did not listen on port ${port} in 10 s`);
     }
-    const cpu0 = await cpuSeconds(server.pid);
-    const t0 = performance.now();
-    const ops = await load(port);
-    const seconds = (performance.now() - t0) / 1000;
-    const cpu = (await cpuSeconds(server.pid)) - cpu0;
-    return { rate: ops / seconds, cpuPerOp: cpu / ops, rss: await peakMB(server.pid) };
-  } finally {
-    server.kill("SIGKILL");
-    await server.status;
+    await new Promise((r) => setTimeout(r, 20));
   }
+  return { server, port };
+}
+
+/** One round against a running server: operations per second and server CPU per operation. */
+async function round(
+  { server, port }: Running,
+  load: (port: number) => Promise<number>,
+): Promise<{ rate: number; cpuPerOp: number }> {
+  const cpu0 = await cpuSeconds(server.pid);
+  const t0 = performance.now();
+  const ops = await load(port);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = (await cpuSeconds(server.pid)) - cpu0;
+  return { rate: ops / seconds, cpuPerOp: cpu / ops };
 }
 
 /** wrk for `seconds`: the number of responses. */
@@ -239,11 +249,27 @@ async function tcpLoad(port: number, total: number): Promise<number> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The value at fraction `q` (0 to 1) of the sorted `xs`, interpolated. */
+const quantile = (xs: number[], q: number) => {
+  const sorted = [...xs].sort((a, b) => a - b), at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  return sorted[lo] + (sorted[Math.min(lo + 1, sorted.length - 1)] - sorted[lo]) * (at - lo);
+};
 const fmt = (x: number, digits = 0) =>
   x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** `median [q1-q3]`: the middle half of the rounds, not their extremes (one slow second of a
+ * shared machine would otherwise set the range). */
+const spread = (xs: number[], show: (x: number) => string) =>
+  xs.every(Number.isFinite)
+    ? `${show(quantile(xs, 0.5))} [${show(quantile(xs, 0.25))}-${show(quantile(xs, 0.75))}]`
+    : "n/a";
 
-/** Runs `rounds` interleaved rounds of every server and prints the table. */
+/**
+ * Runs `rounds` interleaved rounds of every server and prints the table. Every server is
+ * started once and stays up for the table (a warm-up load first, unmeasured), so a round is
+ * only the load: many short rounds, each server's close in time to the others', instead of a
+ * few long ones with a start between them.
+ */
 async function table(
   title: string,
   transport: "tcp" | "udp",
@@ -253,12 +279,24 @@ async function table(
   unit: { rate: string; scale: number; cpu: string; cpuScale: number },
 ) {
   console.log(`\n${title}`);
-  const results = servers.map(() => [] as { rate: number; cpuPerOp: number; rss: number }[]);
-  for (let r = 0; r < rounds; r++) {
-    // Every other round in the opposite order, so no server always runs first or last.
-    const order = [...servers.keys()];
-    if (r % 2 === 1) order.reverse();
-    for (const i of order) results[i].push(await round(servers[i], transport, load));
+  const results = servers.map(() => [] as { rate: number; cpuPerOp: number }[]);
+  const running: Running[] = [];
+  const rss: number[] = [];
+  try {
+    for (const s of servers) running.push(await launch(s, transport));
+    for (const r of running) await load(r.port); // warm-up: the JIT, the heap, the caches
+    for (let r = 0; r < rounds; r++) {
+      // Every other round in the opposite order, so no server always runs first or last.
+      const order = [...servers.keys()];
+      if (r % 2 === 1) order.reverse();
+      for (const i of order) results[i].push(await round(running[i], load));
+    }
+    for (const r of running) rss.push(await peakMB(r.server.pid));
+  } finally {
+    for (const r of running) {
+      r.server.kill("SIGKILL");
+      await r.server.status;
+    }
   }
   // Each ratio is taken within a round (the servers of one round ran seconds apart), then the
   // median of the rounds: a machine that slows down or speeds up between rounds moves every
@@ -266,29 +304,23 @@ async function table(
   const floor = results[servers.findIndex((s) => s.floor)];
   const ratios = (i: number, of: (x: { rate: number; cpuPerOp: number }) => number) =>
     results[i].map((x, r) => of(x) / of(floor[r]));
-  const ratio = (xs: number[]) =>
-    xs.every(Number.isFinite)
-      ? `${median(xs).toFixed(2)}x [${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}]`
-      : "n/a";
+  const ratio = (xs: number[]) => spread(xs, (x) => x.toFixed(2)).replace(" [", "x [");
   console.log(
     `  ${"server".padEnd(40)} ${unit.rate.padStart(26)} ${unit.cpu.padStart(20)} ${
       "peak RSS".padStart(9)
     }  vs the floor: rate ${"".padEnd(12)} CPU`,
   );
   for (const [i, s] of servers.entries()) {
-    const rates = results[i].map((x) => x.rate / unit.scale);
-    const cpus = results[i].map((x) => x.cpuPerOp * unit.cpuScale);
-    const rate = `${fmt(median(rates))} [${fmt(Math.min(...rates))}-${fmt(Math.max(...rates))}]`;
     const digits = unit.cpu.includes("µs") ? 1 : 2;
-    const cpu = `${fmt(median(cpus), digits)} [${fmt(Math.min(...cpus), digits)}-${
-      fmt(Math.max(...cpus), digits)
-    }]`;
-    const rss = `${fmt(Math.max(...results[i].map((x) => x.rss)))} MB`;
+    const rate = spread(results[i].map((x) => x.rate / unit.scale), (x) => fmt(x));
+    const cpu = spread(results[i].map((x) => x.cpuPerOp * unit.cpuScale), (x) => fmt(x, digits));
     const vs = `${ratio(ratios(i, (x) => x.rate)).padEnd(23)} ${
       ratio(ratios(i, (x) => x.cpuPerOp))
     }`;
     console.log(
-      `  ${s.name.padEnd(40)} ${rate.padStart(26)} ${cpu.padStart(20)} ${rss.padStart(9)}  ${vs}`,
+      `  ${s.name.padEnd(40)} ${rate.padStart(26)} ${cpu.padStart(20)} ${
+        `${fmt(rss[i])} MB`.padStart(9)
+      }  ${vs}`,
     );
   }
 }
@@ -296,15 +328,15 @@ async function table(
 if (import.meta.main) {
   const usage = `Benchmarks each server beside the floor of its API (and Python, Node when present).
 usage: deno task bench [options]
-  --rounds N     interleaved rounds per server (default 3)
-  --seconds SEC  load per round, for HTTP and UDP (default 4)
+  --rounds N     interleaved rounds per server (default 15)
+  --seconds SEC  load per round, for HTTP and UDP (default 1)
   --mib N        bytes each way per TCP round, in MiB (default 256)
   --only LIST    some of http,udp,tcp (default all)`;
   await runMain("bench", usage, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { rounds: "3", seconds: "4", mib: "256", only: "http,udp,tcp" },
+      strings: { rounds: "15", seconds: "1", mib: "256", only: "http,udp,tcp" },
     });
-    const rounds = Math.floor(cli.number("rounds", 1, 20));
+    const rounds = Math.floor(cli.number("rounds", 1, 100));
     const seconds = cli.number("seconds", 1, 60);
     const total = cli.number("mib", 1, 4096) * 1024 * 1024;
     const only = cli.string("only")!.split(",");
