@@ -6,7 +6,7 @@
  * @module
  */
 import { bold, dim, getColorEnabled, setColorEnabled } from "@std/fmt/colors";
-import { printable } from "./bytes.ts";
+import { printable, visibleAscii } from "./bytes.ts";
 
 let decided = false;
 
@@ -88,14 +88,8 @@ const lineEncoder = new TextEncoder();
 const batch = new Uint8Array(256 * 1024); // 10 ms of a busy UDP server's lines
 let batched = 0; // bytes of the batch in use
 let flushScheduled = false;
-// A tag's parts, encoded once per call site (a Map: a site's parts live as long as its code),
-// and the last site's, found without a lookup: a busy server logs from one site over and over.
+// A tag's parts, encoded once per call site (a Map: a site's parts live as long as its code).
 const literals = new Map<TemplateStringsArray, Uint8Array[]>();
-let lastSite: TemplateStringsArray | undefined, lastParts: Uint8Array[] = [];
-// The last address written, as its host#port bytes: a peer sends many datagrams or requests.
-let lastHost = "", lastPort = -1, lastAddrLength = 0;
-const lastAddr = new Uint8Array(64);
-let batches = 0; // batches written so far: an address written across two is not kept
 
 /**
  * Writes the log lines waiting in {@link stdoutLogger}'s batch. Called by the servers when they
@@ -109,7 +103,6 @@ export function flushLog(): void {
 }
 
 function writeBatch(): void {
-  batches++;
   const bytes = batch.subarray(0, batched);
   batched = 0;
   writeOut(bytes);
@@ -167,44 +160,14 @@ function putNumber(n: number): void {
   for (; d >= 1; d /= 10) batch[batched++] = 0x30 + Math.floor(n / d) % 10;
 }
 
-/** Copies `bytes` if printable() would show them unchanged (visible ASCII, 200 at most). */
-function putVisible(bytes: Uint8Array): boolean {
-  const n = bytes.length;
-  if (n > 200) return false;
-  room(n);
-  // Checked and copied in one pass; at the first other byte the copy is abandoned (`batched`
-  // has not moved, so the bytes copied so far are simply overwritten).
-  for (let i = 0; i < n; i++) {
-    const b = bytes[i];
-    if (b < 0x20 || b > 0x7e) return false;
-    batch[batched + i] = b;
-  }
-  batched += n;
-  return true;
-}
-
-/** A peer's address as `host#port`; the last one written is copied, not written again. */
-function putAddr(addr: Deno.NetAddr): void {
-  if (addr.port === lastPort && addr.hostname === lastHost) {
-    room(lastAddrLength);
-    for (let i = 0; i < lastAddrLength; i++) batch[batched + i] = lastAddr[i];
-    batched += lastAddrLength;
-    return;
-  }
-  const start = batched, batch0 = batches;
-  putString(addr.hostname), putBytes(HASH), putNumber(addr.port);
-  lastAddrLength = batched - start;
-  if (batches !== batch0 || lastAddrLength > lastAddr.length) return void (lastPort = -1);
-  lastAddr.set(batch.subarray(start, batched));
-  lastHost = addr.hostname, lastPort = addr.port;
-}
-
 function putValue(v: LogValue): void {
   if (typeof v === "string") putString(v);
   else if (typeof v === "number") putNumber(v);
-  // A peer's bytes: as they are when printable() would show them unchanged, else its text.
-  else if (v instanceof Uint8Array) putVisible(v) || putString(printable(v));
-  else putAddr(v);
+  else if (v instanceof Uint8Array) {
+    // A peer's bytes: as they are when printable() would show them unchanged, else its text.
+    if (v.length <= 200 && visibleAscii(v)) putBytes(v);
+    else putString(printable(v));
+  } else (putString(v.hostname), putBytes(HASH), putNumber(v.port));
 }
 
 const HASH = new Uint8Array([0x23]); // "#"
@@ -223,9 +186,8 @@ export const LOG_BATCH_MS = 10;
 export const stdoutLogger: Logger = (line, ...values) => {
   if (typeof line === "string") putString(line);
   else {
-    let parts = line === lastSite ? lastParts : literals.get(line);
+    let parts = literals.get(line);
     if (parts === undefined) literals.set(line, parts = line.map((s) => lineEncoder.encode(s)));
-    lastSite = line, lastParts = parts;
     putBytes(parts[0]);
     for (let i = 0; i < values.length; i++) (putValue(values[i]), putBytes(parts[i + 1]));
   }

@@ -34,7 +34,7 @@ Deno.test({
   },
 });
 
-Deno.test("the log: tagged and plain lines (the last address and site kept), written as formatLine makes them, in order", async () => {
+Deno.test("the log: tagged and plain lines, written as formatLine makes them, in order", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "tests/fixtures/log_lines.ts"],
     cwd: ROOT,
