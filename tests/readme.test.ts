@@ -174,6 +174,28 @@ Deno.test("deno task bench runs (a small TCP round; nothing is timed)", async ()
   assertMatch(out.stdout, floor);
 });
 
+Deno.test("deno task bench runs a UDP and an HTTP round too (servers kept up; nothing is timed)", async () => {
+  const out = await deno(
+    ["task", "-q", "bench", "--only", "http,udp", "--rounds", "1", "--seconds", "1"],
+    { timeoutMs: 120_000 },
+  );
+  assertEquals(out.code, 0, out.stderr);
+  const row = (script: string) =>
+    new RegExp(
+      `^ {2}${script.replaceAll(".", "\\.")} .* MB +[\\d.]+x \\[.*\\] +[\\d.]+x \\[.*\\]$`,
+      "gm",
+    );
+  assertEquals([...out.stdout.matchAll(row("examples/udp_server.ts"))].length, 2, out.stdout);
+  assertEquals(
+    [...out.stdout.matchAll(row("floor: tests/bench/floor_udp.ts"))].length,
+    2,
+    out.stdout,
+  );
+  assertEquals([...out.stdout.matchAll(row("examples/http_server.ts"))].length, 1, out.stdout);
+  assertMatch(out.stdout, /^UDP: 32-byte datagrams, 16 in flight, 1 s, .* \(1 round\)$/m);
+  assertEquals(out.stderr, ""); // no warning, no error on the way
+});
+
 Deno.test("the bench's C UDP load client compiles, counts replies, and leaves nothing behind", async () => {
   // In a subprocess: it runs cc, mktemp and rm, which the test task does not allow.
   const out = await deno([

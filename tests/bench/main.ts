@@ -22,6 +22,9 @@ import { ROOT } from "../_process.ts";
 import { bound, cpuSeconds, peakMB } from "../_proc.ts";
 import { freePort } from "../grade/program.ts";
 
+/** `1 round`, `15 rounds`. */
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 /** A server to measure: how to start it and how it prints its port. */
 interface Server {
   name: string;
@@ -355,7 +358,9 @@ usage: deno task bench [options]
         : (port: number) => denoHttpLoad(port, seconds);
       await table(
         withWrk
-          ? `HTTP: wrk -t1 -c50 -d${seconds}s, a new connection per request (${rounds} rounds)`
+          ? `HTTP: wrk -t1 -c50 -d${seconds}s, a new connection per request (${
+            plural(rounds, "round")
+          })`
           : `HTTP: a Deno load client, 50 connections (wrk is not installed: apt-get install wrk)`,
         "tcp",
         [
@@ -405,7 +410,9 @@ usage: deno task bench [options]
       try {
         for (const window of [1, 16]) {
           await table(
-            `UDP: 32-byte datagrams, ${window} in flight, ${seconds} s, ${client} (${rounds} rounds)`,
+            `UDP: 32-byte datagrams, ${window} in flight, ${seconds} s, ${client} (${
+              plural(rounds, "round")
+            })`,
             "udp",
             servers,
             rounds,
@@ -419,7 +426,7 @@ usage: deno task bench [options]
     }
     if (only.includes("tcp")) {
       await table(
-        `TCP: one connection, ${total / 1048576} MiB each way (${rounds} rounds)`,
+        `TCP: one connection, ${total / 1048576} MiB each way (${plural(rounds, "round")})`,
         "tcp",
         [
           { name: "examples/tcp_server.ts", cmd: deno(net, "examples/tcp_server.ts") },
