@@ -397,6 +397,10 @@ usage: deno task bench [options]
           cmd: ["deno", "run", ...net, "tests/bench/floor_udp.ts", "--port", "{port}"],
           floor: true,
         },
+        {
+          name: "  same, plus udp_server's log line",
+          cmd: ["deno", "run", ...net, "tests/bench/floor_udp.ts", "--port", "{port}", "--log"],
+        },
         ...(node ? [{ name: "Node dgram", cmd: ["node", "-e", NODE_UDP, "{port}"] }] : []),
         ...(python
           ? [{ name: "textbook UDPServer.py", cmd: ["python3", "-u", "-c", PY_UDP, "{port}"] }]
