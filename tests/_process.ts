@@ -192,6 +192,8 @@ export class Running {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         this.#waiters.push(resolve);
+        // The exit too: the last waking at the end can come before `ended` is set.
+        this.#done.then(resolve);
         timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
       });
       clearTimeout(timer);
