@@ -124,6 +124,25 @@ Deno.test({
   },
 });
 
+Deno.test("site: an example that does not run fails the build as such, not as a drift", async () => {
+  const dir = await copyRepo("site broken ");
+  try {
+    const file = `${dir}/examples/udp_server.ts`; // the first page: the build stops there
+    const edit = `const f = ${JSON.stringify(file)}; const t = await Deno.readTextFile(f); ` +
+      `await Deno.writeTextFile(f, t.replace("if (import.meta.main) {", ` +
+      `"if (import.meta.main) {\\n  Deno.exit(3);"));`;
+    assertEquals((await deno(["eval", edit])).code, 0);
+    const out = await deno(["task", "-q", "site"], { cwd: dir, timeoutMs: 120_000 });
+    assertEquals(out.code, 1, out.stdout);
+    assertMatch(
+      out.stderr,
+      /^site: examples\/udp_server\.ts could not be run for its header's transcript: no /,
+    );
+  } finally {
+    await removeCopy(dir);
+  }
+});
+
 Deno.test("site: a header whose transcript no longer matches a real run fails the build, by name", async () => {
   const dir = await copyRepo("site drift ");
   try {

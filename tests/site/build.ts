@@ -2,15 +2,17 @@
  * `deno task site`: the course as a static web site in `_site/`, one page per example in the
  * README's order: the header's prose, the code in steps (each comment beside the code it
  * describes), and the transcript captured by running the example during the build, checked
- * against the header's (a drift fails the build). An index holds the list, the Rosetta table
- * linked to the steps, the sequence diagrams and the teachers' section. No JavaScript, no
- * request to any other host; dark and light schemes follow the reader's preference.
+ * against the header's (a drift, or a program that does not run, fails the build, and says
+ * which of the two). An index holds the list, the Rosetta table linked to the steps, the
+ * sequence diagrams and the teachers' section. No JavaScript, no request to any other host;
+ * dark and light schemes follow the reader's preference.
  *
  * ```sh
  * deno task site            # builds _site/ and says where the index is
  * deno task site --serve    # then serves it on http://127.0.0.1:8000/
  * ```
  */
+import { AssertionError } from "@std/assert";
 import { parseCli } from "../../lib/cli.ts";
 import { runMain, UserError } from "../../lib/errors.ts";
 import { ROOT } from "../_process.ts";
@@ -232,9 +234,11 @@ export async function build(out = OUT, log = (line: string) => console.log(line)
     try {
       captured = await checkTranscript(file);
     } catch (err) {
-      throw new UserError(
-        `${file} drifted from its header's transcript: ${(err as Error).message}`,
-      );
+      // A line that differs is a drift; a program that would not start, or hung, is not.
+      const what = err instanceof AssertionError
+        ? "drifted from its header's transcript"
+        : "could not be run for its header's transcript";
+      throw new UserError(`${file} ${what}: ${(err as Error).message}`);
     }
     const who = (command: string) =>
       command.startsWith("curl") ? "curl" : command.match(/([a-z0-9_]+)\.ts/)?.[1] ?? command;
