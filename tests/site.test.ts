@@ -124,37 +124,34 @@ Deno.test({
   },
 });
 
-Deno.test("site: an example that does not run fails the build as such, not as a drift", async () => {
-  const dir = await copyRepo("site broken ");
+/** `deno task site` in a copy of the repository where `from` became `to` in `examples/<file>`. */
+async function siteAfter(file: string, from: string, to: string) {
+  const dir = await copyRepo(`site ${file} `);
   try {
-    const file = `${dir}/examples/udp_server.ts`; // the first page: the build stops there
-    const edit = `const f = ${JSON.stringify(file)}; const t = await Deno.readTextFile(f); ` +
-      `await Deno.writeTextFile(f, t.replace("if (import.meta.main) {", ` +
-      `"if (import.meta.main) {\\n  Deno.exit(3);"));`;
+    const path = `${dir}/examples/${file}`;
+    const edit = `const f = ${JSON.stringify(path)}; const t = await Deno.readTextFile(f); ` +
+      `await Deno.writeTextFile(f, t.replace(${JSON.stringify(from)}, ${JSON.stringify(to)}));`;
     assertEquals((await deno(["eval", edit])).code, 0);
-    const out = await deno(["task", "-q", "site"], { cwd: dir, timeoutMs: 120_000 });
-    assertEquals(out.code, 1, out.stdout);
-    assertMatch(
-      out.stderr,
-      /^site: examples\/udp_server\.ts could not be run for its header's transcript: no /,
-    );
+    return await deno(["task", "-q", "site"], { cwd: dir, timeoutMs: 120_000 });
   } finally {
     await removeCopy(dir);
   }
+}
+
+Deno.test("site: an example that does not run fails the build as such, not as a drift", async () => {
+  // udp_server is the first page: the build stops there.
+  const main = "if (import.meta.main) {";
+  const out = await siteAfter("udp_server.ts", main, `${main}\n  Deno.exit(3);`);
+  assertEquals(out.code, 1, out.stdout);
+  assertMatch(
+    out.stderr,
+    /^site: examples\/udp_server\.ts could not be run for its header's transcript: no /,
+  );
 });
 
 Deno.test("site: a header whose transcript no longer matches a real run fails the build, by name", async () => {
-  const dir = await copyRepo("site drift ");
-  try {
-    const file = `${dir}/examples/tcp_client.ts`;
-    const edit = `const f = ${JSON.stringify(file)}; const t = await Deno.readTextFile(f); ` +
-      `await Deno.writeTextFile(f, t.replace("Returned from server: TCP IS RELIABLE", ` +
-      `"Returned from server: TCP IS FAST"));`;
-    assertEquals((await deno(["eval", edit])).code, 0);
-    const out = await deno(["task", "-q", "site"], { cwd: dir, timeoutMs: 120_000 });
-    assertEquals(out.code, 1, out.stdout);
-    assertMatch(out.stderr, /^site: examples\/tcp_client\.ts drifted from its header's transcript/);
-  } finally {
-    await removeCopy(dir);
-  }
+  const reply = "Returned from server: TCP IS ";
+  const out = await siteAfter("tcp_client.ts", `${reply}RELIABLE`, `${reply}FAST`);
+  assertEquals(out.code, 1, out.stdout);
+  assertMatch(out.stderr, /^site: examples\/tcp_client\.ts drifted from its header's transcript/);
 });
