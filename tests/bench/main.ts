@@ -88,8 +88,13 @@ while True:
 
 /** Whether `cmd` can be run here (whatever its exit code). */
 async function has(cmd: string, args: string[]): Promise<boolean> {
-  return await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()
-    .then(() => true, () => false);
+  try {
+    // A missing program makes output() throw at once, not return a rejected promise.
+    await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Starts `s` on `port`, its output dropped (as an operator sends a busy log to /dev/null). */
