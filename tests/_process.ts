@@ -179,8 +179,9 @@ export class Running {
    */
   async waitFor(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
-    let ended = false;
-    this.#done.then(() => ended = true);
+    let ended = false, wake = () => {};
+    // The exit wakes the wait too: the last output's waking can come before `ended` is set.
+    this.#done.then(() => (ended = true, wake()));
     while (true) {
       const m = this.#stdout.match(pattern);
       if (m) return m;
@@ -191,9 +192,7 @@ export class Running {
       }
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
-        this.#waiters.push(resolve);
-        // The exit too: the last waking at the end can come before `ended` is set.
-        this.#done.then(resolve);
+        this.#waiters.push(wake = resolve);
         timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
       });
       clearTimeout(timer);
