@@ -1,38 +1,26 @@
 /**
- * @module Echo client: send a message, half-close to say "that is all", and collect the echo until
- * the server closes.
- *
- * ```sh
- * deno run --allow-net examples/echo_client.ts [--host 127.0.0.1] [--port 10000] [--timeout 10] MESSAGE
- * ```
+ * @module Echo client: send a message, half-close to say "that is all", read the echo to EOF.
  *
  * ```text
  * $ deno run --allow-net examples/echo_server.ts
  * making a server on 127.0.0.1:10000
- * waiting for a connection
  * ...
  *
  * $ deno run --allow-net examples/echo_client.ts "Four score and seven years ago our fathers did stuff"
  * connecting to 127.0.0.1 port 10000
  * sending "Four score and seven years ago our fathers did stuff"
  * received "Four score and s"
- * received "even years ago o"
- * received "ur fathers did s"
- * received "tuff"
+ * ...
  * closing socket
  * Four score and seven years ago our fathers did stuff
  * ```
- *
- * Source: the exercise of `001_e066542f0be65e1e.txt`; `client(msg)`, the log lines on stderr and
- * the test messages are the course's companion skeleton. The end of the message is marked by
- * `shutdown(SHUT_WR)`, never guessed from a short read (echo_server.ts says why that hangs). The
- * document's line 574 is wrong: `shutdown` sends no 0-byte message; the peer's `recv` returns 0
- * bytes once the FIN arrives. Also fixed: timeouts, a reply longer than the message (an error,
- * not memory), and one line when nothing listens.
+ * Source: UW Python certificate, "TCP/IP and Sockets": the echo exercise, its skeleton's `client()`
+ * and test messages. The end is marked by `shutdown(SHUT_WR)`, never guessed from a short read;
+ * `shutdown` sends a FIN, not the "0-byte message" the course says. Also: timeouts.
  */
-import { hostPort, stripBrackets } from "../lib/address.ts";
+import { hostPort } from "../lib/address.ts";
 import { printable, terminalSafe } from "../lib/bytes.ts";
-import { parseCli, UsageError } from "../lib/cli.ts";
+import { hostPortFlags, parseCli, UsageError } from "../lib/cli.ts";
 import { within } from "../lib/deadline.ts";
 import { ignoreGone, runMain, withContext } from "../lib/errors.ts";
 import { type Logger } from "../lib/log.ts";
@@ -44,39 +32,27 @@ usage: deno run --allow-net examples/echo_client.ts [options] MESSAGE
   --timeout SEC   limit for the whole exchange: connect, send, echo (default 10)
   MESSAGE         the words to send, as one message`;
 
-/** Options for {@link client}. */
-export interface ClientOptions {
-  /** The server's address (default 127.0.0.1). */
-  host?: string;
-  /** The server's port (default 10000). */
-  port?: number;
-  /** Limit for the whole exchange (connect, send, echo), in ms (default 10 s). */
-  timeoutMs?: number;
-  /** Bytes per read (default 16, as the exercise's skeleton). */
-  chunk?: number;
-  /** Where the log lines go (default: stderr). */
-  log?: Logger;
-}
+/** The server, a limit in ms for the whole exchange, bytes per read (16), where lines go. */
+export type ClientOptions = { host?: string; port?: number; timeoutMs?: number; chunk?: number };
 
-/** Sends `msg` to the echo server and returns what comes back. */
-export async function client(msg: string, options: ClientOptions = {}): Promise<string> {
-  const { host = "127.0.0.1", port = 10000, timeoutMs = 10_000, chunk = 16 } = options;
-  const { log = (line: string) => console.error(line) } = options;
-  log(`connecting to ${host} port ${port}`);
+/** Sends `msg` to the echo server and returns what comes back; logs as the skeleton does. */
+export async function client(
+  msg: string,
+  { host = "127.0.0.1", port = 10000, timeoutMs = 10_000, chunk = 16 }: ClientOptions = {},
+  log: Logger = (line) => console.error(line),
+): Promise<string> {
   // One deadline for the whole exchange: a server that drips a byte a second gets no longer.
-  const end = performance.now() + timeoutMs;
-  const late = `no complete echo in ${timeoutMs / 1000} s`;
+  const end = performance.now() + timeoutMs, late = `no complete echo in ${timeoutMs / 1000} s`;
+  log(`connecting to ${host} port ${port}`);
   // socket() + connect(), within the timeout.
-  const conn = await within(
-    (signal) => Deno.connect({ hostname: host, port, signal }),
-    timeoutMs,
-    `no answer to the connection request in ${timeoutMs / 1000} s`,
-  ).catch((err) => {
+  const connecting = (signal: AbortSignal) => Deno.connect({ hostname: host, port, signal });
+  const conn = await within(connecting, timeoutMs, late).catch((err) => {
     throw withContext(`cannot connect to ${hostPort({ hostname: host, port })}`, err);
   });
   try {
     log(`sending "${msg}"`);
-    // sendall(), then shutdown(SHUT_WR): "this is the whole message". Reading goes on meanwhile.
+    // sendall(), then shutdown(SHUT_WR): "that is the whole message". Reading goes on meanwhile,
+    // or a long message deadlocks once both sides' buffers are full.
     const message = new TextEncoder().encode(msg);
     const sending = (async () => {
       for (let off = 0; off < message.length;) {
@@ -85,22 +61,17 @@ export async function client(msg: string, options: ClientOptions = {}): Promise<
       await conn.closeWrite().catch(ignoreGone); // a server that already closed is fine
     })();
     sending.catch(() => {}); // its failure is thrown by `await sending` below
-    // recv(16) until EOF: the server closes once it has echoed everything. An echo is as long
-    // as the message, so the reads go into one buffer of that size (plus one read, to notice a
-    // server that sends more); the first 20 reads are logged.
+    // recv(16) until EOF, into one buffer as long as the message (and one read more, to notice
+    // a server that sends more); the first 20 reads are logged.
     const echo = new Uint8Array(message.length + chunk);
-    let total = 0, reads = 0;
-    while (true) {
+    let total = 0;
+    for (let reads = 1;; reads++) {
       const into = echo.subarray(total, total + chunk);
       const n = await within(conn.read(into), end - performance.now(), late);
       if (n === null) break;
-      if (++reads <= 20) log(`received "${printable(into.subarray(0, n))}"`);
-      total += n;
-      if (total > message.length) {
-        throw new Error(`the server sent more than the ${message.length} bytes it was sent`);
-      }
+      if (reads <= 20) log(`received "${printable(into.subarray(0, n))}"`);
+      if ((total += n) > message.length) throw new Error("the server sent more than it was sent");
     }
-    if (reads > 20) log(`received ${reads - 20} more chunks (not shown)`);
     await sending;
     return new TextDecoder().decode(echo.subarray(0, total));
   } finally {
@@ -112,17 +83,12 @@ export async function client(msg: string, options: ClientOptions = {}): Promise<
 
 if (import.meta.main) {
   await runMain("echo_client", USAGE, async () => {
-    const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: "10000", timeout: "10" },
-      alias: { H: "host", p: "port" },
-      maxPositionals: Infinity,
-    });
+    const flags = hostPortFlags(10000, { timeout: "10" });
+    const cli = parseCli(Deno.args, { ...flags, maxPositionals: Infinity });
     if (cli.positionals.length === 0) throw new UsageError("no MESSAGE given");
-    const echo = await client(cli.positionals.join(" "), {
-      host: stripBrackets(cli.string("host")!),
-      port: cli.port(),
-      timeoutMs: cli.number("timeout", 0.001, 3600) * 1000,
-    });
+    const timeoutMs = cli.number("timeout", 0.001, 3600) * 1000;
+    const options = { host: cli.host(), port: cli.port(), timeoutMs };
+    const echo = await client(cli.positionals.join(" "), options);
     console.log(terminalSafe(echo)); // a server's escape sequences are printed escaped
   });
 }

@@ -2,10 +2,6 @@
  * @module Fixed-length messages over TCP, the client: send exactly the 16 bytes the server
  * expects, then read the reply until the server closes.
  *
- * ```sh
- * deno run --allow-net examples/fixed_length_client.ts [--host 127.0.0.1] [--port 1060] [--timeout 10]
- * ```
- *
  * ```text
  * $ deno run --allow-net examples/fixed_length_server.ts
  * Listening at 127.0.0.1:1060 (Ctrl+C to quit)
@@ -15,15 +11,14 @@
  * $ deno run --allow-net examples/fixed_length_client.ts
  * The server said 'Hello World!'
  * ```
- *
- * Source: Rhodes & Goerzen's book (the client the slides of `004_6f4c6afd96850594.txt` pair
- * with their server; it is not in the slides): `Hi there, server` is exactly 16 bytes, sent with
- * `sendall`. The reply has no agreed length, so the client reads until EOF (the server closes
- * after replying), with a size limit and one deadline for the whole exchange.
+ * Source: Rhodes & Goerzen, *Foundations of Python Network Programming*: the client's 16-byte
+ * `Hi there, server`, sent with `sendall`. The slides' server is not its pair: the book's client
+ * reads exactly 16 bytes back and fails (EOFError) on the 12-byte `Hello World!`. The reply has
+ * no agreed length, so this reads until EOF, with a size limit and one deadline for the exchange.
  */
-import { hostPort, stripBrackets } from "../lib/address.ts";
+import { hostPort } from "../lib/address.ts";
 import { pyRepr } from "../lib/bytes.ts";
-import { parseCli } from "../lib/cli.ts";
+import { hostPortFlags, parseCli } from "../lib/cli.ts";
 import { within } from "../lib/deadline.ts";
 import { runMain, withContext } from "../lib/errors.ts";
 
@@ -72,11 +67,8 @@ export async function greet(
 
 if (import.meta.main) {
   await runMain("fixed_length_client", USAGE, async () => {
-    const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: "1060", timeout: "10" },
-      alias: { H: "host", p: "port" },
-    });
-    const server = { hostname: stripBrackets(cli.string("host")!), port: cli.port() };
+    const cli = parseCli(Deno.args, hostPortFlags(1060, { timeout: "10" }));
+    const server = { hostname: cli.host(), port: cli.port() };
     const reply = await greet(server, { timeoutMs: cli.number("timeout", 0.001, 3600) * 1000 });
     console.log(`The server said ${pyRepr(reply)}`);
   });

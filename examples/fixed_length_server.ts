@@ -2,10 +2,6 @@
  * @module Fixed-length messages over TCP: the server reads exactly 16 bytes, because a stream has
  * no message boundaries and both sides agreed on the length.
  *
- * ```sh
- * deno run --allow-net examples/fixed_length_server.ts [--host 127.0.0.1] [--port 1060] [--timeout 10]
- * ```
- *
  * ```text
  * $ deno run --allow-net examples/fixed_length_server.ts
  * Listening at 127.0.0.1:1060 (Ctrl+C to quit)
@@ -15,147 +11,90 @@
  * $ deno run --allow-net examples/fixed_length_client.ts
  * The server said 'Hello World!'
  * ```
- *
- * Source: `004_6f4c6afd96850594.txt`, the slides' server (port 1060, `recv_all(sock_cli, 16)`,
- * `Hello World!`, the two log lines); `Hi there, server` is Rhodes & Goerzen's book's client.
- * Fixed: a client that closes before 16 bytes made `recv_all` raise `EOFError` and killed the
- * server, here it is logged and the server goes on; a silent client is dropped after `--timeout`;
- * extra bytes do not turn the close into a reset; many clients at once; Ctrl-C exits 0.
+ * Source: Di Valerio, "SOCKET" lecture slides (after Rhodes & Goerzen): the server on port 1060
+ * with `recv_all(sock_cli, 16)` and `Hello World!`. Fixed: a client that closed early raised
+ * `EOFError` and killed the slides' server, here it is logged; extra bytes do not turn the close
+ * into a reset; many clients at once. A silent client holds its own connection here.
  */
-import { hashAddr, hostPort, stripBrackets } from "../lib/address.ts";
+import { hashAddr, hostPort } from "../lib/address.ts";
 import { pyRepr } from "../lib/bytes.ts";
-import { parseCli } from "../lib/cli.ts";
-import { sleep, within } from "../lib/deadline.ts";
-import { acceptRetryMs, closeQuietly, explain, runMain, withContext } from "../lib/errors.ts";
-import { Inflight } from "../lib/inflight.ts";
+import { hostPortFlags, parseCli } from "../lib/cli.ts";
+import { within } from "../lib/deadline.ts";
+import { closeQuietly, explain, keepServing, runMain, tryTo } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
-/** The agreed message length. */
-export const MESSAGE_LENGTH = 16;
-
-const USAGE =
-  `Reads exactly 16 bytes from each client (recv_all), then answers Hello World! and closes.
+const USAGE = `Reads exactly 16 bytes from each client, answers Hello World! and closes.
 usage: deno run --allow-net examples/fixed_length_server.ts [options]
-  --host, -H           address to bind (default 127.0.0.1)
-  --port, -p           port to bind (0 lets the OS choose; default 1060)
-  --timeout SEC        drop a client that has not sent its 16 bytes in this time (default 10)
-  --max-connections N  clients served at once; more wait in the queue (default 512)`;
-
-/** Options for {@link serve} and {@link handle}. */
-export interface FixedOptions {
-  /** The time a client has to send its 16 bytes and read the reply, in ms (default 10 s). */
-  timeoutMs?: number;
-  /** Clients served at once (default 512). */
-  maxConnections?: number;
-  /** Where the log lines go. */
-  log?: Logger;
-  /** Stops the server. */
-  signal?: AbortSignal;
-}
+  --host, -H  address to bind (default 127.0.0.1)
+  --port, -p  port to bind (0 lets the OS choose; default 1060)`;
 
 /** Opens the listening socket (port 0: the OS picks one). */
 export function bind(hostname = "127.0.0.1", port = 1060): Deno.TcpListener {
-  try {
-    // socket(), bind((HOST, 1060)) and listen() in one call. The slides' listen(5) queues 5;
-    // Deno's backlog defaults to 511 (`ss -ltn` shows it).
-    return Deno.listen({ hostname, port });
-  } catch (err) {
-    throw withContext(`cannot listen on TCP ${hostPort({ hostname, port })}`, err);
-  }
+  // socket(), bind((HOST, 1060)) and listen() in one call. The slides' listen(5) lets Linux
+  // queue 6 connections (backlog + 1); Deno's backlog is 511.
+  const where = `listen on TCP ${hostPort({ hostname, port })}`;
+  return tryTo(where, () => Deno.listen({ hostname, port }));
 }
 
 /** One client: read exactly 16 bytes, reply, close. */
-export async function handle(conn: Deno.Conn, options: FixedOptions = {}): Promise<void> {
-  const { timeoutMs = 10_000, log = stdoutLogger } = options;
-  const end = performance.now() + timeoutMs; // one deadline for the whole exchange
-  const late = `the peer did not finish in ${timeoutMs / 1000} s`;
+export async function handle(conn: Deno.Conn, log: Logger = stdoutLogger): Promise<void> {
   // recv_all(sock, 16): recv() the bytes still missing until all 16 are in, however they were
   // split. A read of 0 bytes (null) before that means the client closed early.
-  const message = new Uint8Array(MESSAGE_LENGTH);
-  for (let got = 0; got < MESSAGE_LENGTH;) {
-    const n = await within(conn.read(message.subarray(got)), end - performance.now(), late);
+  const message = new Uint8Array(16);
+  for (let got = 0, n; got < 16; got += n) {
+    n = await conn.read(message.subarray(got));
     if (n === null) {
-      const peer = hashAddr(conn.remoteAddr as Deno.NetAddr);
-      return log(`${peer} closed after ${got} of 16 bytes: ${pyRepr(message.subarray(0, got))}`);
+      throw new Error(`closed after ${got} of 16 bytes: ${pyRepr(message.subarray(0, got))}`);
     }
-    got += n;
   }
   log(`The incoming sixteen-octet message says ${pyRepr(message)}`);
   // sendall()
   const reply = new TextEncoder().encode("Hello World!");
-  for (let off = 0; off < reply.length;) {
-    off += await within(conn.write(reply.subarray(off)), end - performance.now(), late);
-  }
-  // shutdown(SHUT_WR) sends our FIN. Then read and drop whatever the client still sends: a
+  for (let off = 0; off < reply.length;) off += await conn.write(reply.subarray(off));
+  // shutdown(SHUT_WR) sends our FIN; then drop what the client still sends, for up to 1 s: a
   // close() with unread bytes makes the kernel send a reset, which can destroy the reply.
   await conn.closeWrite().catch(() => {}); // the client may be gone already
-  const sink = new Uint8Array(4096);
-  const drained = performance.now() + 1000; // at most 64 KiB and 1 s in all, however it drips
-  for (let seen = 0; seen < 65536;) {
-    const n = await within(conn.read(sink), drained - performance.now(), "").catch(() => null);
-    if (!n) break; // EOF, a timeout, a reset, or 0 bytes: we are closing anyway
-    seen += n;
-  }
+  const sink = new Uint8Array(4096), end = performance.now() + 1000;
+  while (await within(conn.read(sink), end - performance.now(), "").catch(() => null));
   log("Reply sent, socket closed"); // close() follows in serve()
 }
 
-/** Accepts clients until `options.signal` aborts, each in its own task; then closes all. */
-export async function serve(listener: Deno.Listener, options: FixedOptions = {}): Promise<void> {
-  const { signal, maxConnections = 512, log = stdoutLogger } = options;
-  const clients = new Inflight(); // who is being served: for the cap, and for the stop
+/** Accepts clients, each in its own task, until `signal` aborts; then closes them. */
+export async function serve(
+  listener: Deno.Listener,
+  { signal, log = stdoutLogger }: { signal?: AbortSignal; log?: Logger } = {},
+): Promise<void> {
   // A pending accept() ends only when the listener closes: Ctrl-C closes it.
-  const stopped = new Promise<void>((resolve) =>
-    signal?.addEventListener("abort", () => resolve(closeQuietly(listener)), { once: true })
-  );
-  while (!signal?.aborted) {
-    // At the cap, accept nobody until a client leaves: newcomers wait in the listen() queue.
-    if (clients.size >= maxConnections) {
-      await Promise.race([stopped, clients.slot()]);
-      continue;
-    }
+  signal?.addEventListener("abort", () => closeQuietly(listener), { once: true });
+  const clients = new Map<Deno.Conn, Promise<void>>();
+  while (true) {
     let conn: Deno.Conn;
     try {
       // accept(): sock_cli, addr = sock.accept()
       conn = await listener.accept();
     } catch (err) {
-      if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
-      // A client that reset while queued is gone: take the next at once. Out of descriptors or
-      // memory: say so and pause briefly, or the loop would spin.
-      const pause = acceptRetryMs(err);
-      if (pause > 0) {
-        log(`accept failed: ${explain(err)}`);
-        await sleep(pause);
-      }
-      continue;
+      // Stopped: the listener is closed. A reset in the queue, or EMFILE: go on (lib/errors.ts).
+      if (await keepServing(err, log)) continue;
+      break;
     }
     // One task per client; the slides served one at a time, so one silent client blocked all.
-    const served = clients.add(conn);
-    const client = handle(conn, options)
-      .catch((err) => {
-        if (!signal?.aborted) log(`${hashAddr(conn.remoteAddr as Deno.NetAddr)}: ${explain(err)}`);
-      })
+    const task = handle(conn, log)
+      .catch((err) => log(`${hashAddr(conn.remoteAddr)}: ${explain(err)}`))
       // sock_cli.close()
-      .finally(() => (closeQuietly(conn), served.done()));
-    served.task = client;
+      .finally(() => (closeQuietly(conn), clients.delete(conn)));
+    clients.set(conn, task);
   }
-  // Stopping: clients in progress get 2 s to finish, then their sockets are closed.
-  closeQuietly(listener);
-  await clients.settle(2000);
-  for (const conn of clients.conns()) closeQuietly(conn); // close(): those still talking
-  await clients.settle(Infinity);
+  // Stopped: close the clients still connected, and wait for their tasks to end.
+  for (const conn of clients.keys()) closeQuietly(conn);
+  await Promise.all(clients.values());
 }
 
 if (import.meta.main) {
   await runMain("fixed_length_server", USAGE, async () => {
-    const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: "1060", timeout: "10", "max-connections": "512" },
-      alias: { H: "host", p: "port" },
-    });
-    const timeoutMs = cli.number("timeout", 0.001, 3600) * 1000;
-    const maxConnections = cli.number("max-connections", 1, 100_000);
-    const listener = bind(stripBrackets(cli.string("host")!), cli.port());
+    const cli = parseCli(Deno.args, hostPortFlags(1060));
+    const listener = bind(cli.host(), cli.port());
     console.log(`Listening at ${hostPort(listener.addr)} (Ctrl+C to quit)`);
-    await untilShutdown((signal) => serve(listener, { timeoutMs, maxConnections, signal }));
+    await untilShutdown((signal) => serve(listener, { signal }));
   });
 }

@@ -2,10 +2,6 @@
  * @module An IPv6 datagram client: make an AF_INET6 socket and `sendto()` one message to an IPv6
  * socket address.
  *
- * ```sh
- * deno run --allow-net examples/ipv6_client.ts [--host ::1] [--port 55555] [MESSAGE]
- * ```
- *
  * ```text
  * $ deno run --allow-net examples/ipv6_server.ts
  * Listening on [::1]:55555 (send STOP to stop, or press Ctrl+C)
@@ -15,19 +11,15 @@
  *
  * $ deno run --allow-net examples/ipv6_client.ts
  * sent 5 bytes to [::1]:55555
- * $ deno run --allow-net examples/ipv6_client.ts STOP
- * sent 4 bytes to [::1]:55555
  * ```
- *
- * Source: `002_b26497df760d23fc.txt`, the C program that fills a `sockaddr_in6` (`htons(55555)`,
- * `inet_pton` of `::1`) and sends `hello` with `sendto()`. A name is resolved to IPv6 addresses
- * only. The document never checks `inet_pton`: given `127.0.0.1` it returns 0 and the program
- * sends to `::` from a zeroed address. Here an IPv4 address is refused with the way to reach it
- * from an AF_INET6 socket: its IPv4-mapped form, `::ffff:127.0.0.1`.
+ * Source: Bonaventure, CNP3: the C program that fills a `sockaddr_in6` (`htons(55555)`,
+ * `inet_pton` of `::1`) and sends `hello` with `sendto()`. It never checks `inet_pton`: given
+ * `127.0.0.1` it sends to `::`. Here an IPv4 address is refused with the way an AF_INET6 socket
+ * reaches it, `::ffff:127.0.0.1`; a name is resolved to its IPv6 addresses only.
  */
 import { hostPort, isIPv4Literal, localAddressFor, stripBrackets } from "../lib/address.ts";
-import { parseCli } from "../lib/cli.ts";
-import { requireUnstableNet, runMain, UserError } from "../lib/errors.ts";
+import { hostPortFlags, parseCli } from "../lib/cli.ts";
+import { runMain, UserError } from "../lib/errors.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
 
 const USAGE = `Sends one datagram over an IPv6 socket to the IPv6 server.
@@ -47,7 +39,7 @@ export async function send(host: string, port: number, message: string): Promise
   // getaddrinfo(host, AF_INET6): only IPv6 addresses will do for an AF_INET6 socket.
   const [{ address }] = await getaddrinfo(host, 6);
   const server: Deno.NetAddr = { transport: "udp", hostname: address, port };
-  // socket(AF_INET6, SOCK_DGRAM, 0), bound to port 0: the kernel picks ours, as sendto() would.
+  // socket(AF_INET6, SOCK_DGRAM, 0) on port 0: the kernel picks our port, as at C's sendto().
   const socket = Deno.listenDatagram({
     transport: "udp",
     hostname: localAddressFor(address),
@@ -66,15 +58,13 @@ export async function send(host: string, port: number, message: string): Promise
 if (import.meta.main) {
   await runMain("ipv6_client", USAGE, async () => {
     const cli = parseCli(Deno.args, {
-      strings: { host: "::1", port: "55555" },
-      alias: { H: "host", p: "port" },
+      ...hostPortFlags(55555, {}, "::1"),
       maxPositionals: Infinity,
     });
     const port = cli.port();
     if (port === 0) throw new UserError("port 0 is not a server's port: give --port");
     const message = cli.positionals.length > 0 ? cli.positionals.join(" ") : "hello";
-    requireUnstableNet();
-    const server = await send(cli.string("host")!, port, message);
+    const server = await send(cli.host(), port, message);
     console.log(`sent ${new TextEncoder().encode(message).length} bytes to ${hostPort(server)}`);
   });
 }

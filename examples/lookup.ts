@@ -1,10 +1,6 @@
 /**
  * @module Names and numbers: this host's name, getaddrinfo for a name and a service, service names
- * and ports, and this host's interfaces. No traffic is sent except the name lookup.
- *
- * ```sh
- * deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts [NAME] [SERVICE]
- * ```
+ * and ports, and this host's interfaces. Only the name lookup may send anything (a DNS query).
  *
  * ```text
  * $ deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts localhost http
@@ -18,12 +14,9 @@
  *   lo  IPv4  127.0.0.1/8
  *   ...
  * ```
- *
- * Source: `001_e066542f0be65e1e.txt`: `gethostname()`, `getaddrinfo(host, service)`,
- * `getservbyname('ssh')` and `getservbyport(80)`. The addresses come from the system's resolver
- * (/etc/hosts, then DNS), in its order; Deno gives no socket types, so the rows are built as
- * glibc builds them: one per protocol /etc/services lists for a named service (http: TCP only),
- * STREAM, DGRAM and RAW for a number. `gethostbyname_ex` has no Deno equivalent.
+ * Source: UW Python certificate, "TCP/IP and Sockets": `gethostname()`, `getaddrinfo(host,
+ * service)`, `getservbyname('ssh')`, `getservbyport(80)`. getaddrinfo reads /etc/hosts, then asks
+ * DNS, in the system's order; Deno gives no socket types, so rows are built as glibc builds them.
  */
 import { parseCli, parsePort } from "../lib/cli.ts";
 import { runMain, UserError } from "../lib/errors.ts";
@@ -83,9 +76,7 @@ if (import.meta.main) {
     const [name = "localhost", service = "http"] = cli.positionals;
     // gethostname(): the name this machine calls itself.
     const hostname = withSys("hostname", () => Deno.hostname());
-    console.log(
-      `gethostname() = ${hostname.startsWith("(") ? hostname : JSON.stringify(hostname)}`,
-    );
+    console.log(`gethostname() = ${hostname.startsWith("(") ? hostname : `"${hostname}"`}`);
     // getaddrinfo(name, service): every address, in the order the system prefers.
     const services = await loadServices();
     console.log(`getaddrinfo(${JSON.stringify(name)}, ${JSON.stringify(service)}):`);

@@ -2,10 +2,6 @@
  * @module TCP uppercase client: connect, send, say "done sending" with a half-close, and read the
  * reply until the server closes.
  *
- * ```sh
- * deno run --allow-net examples/tcp_client.ts [--host 127.0.0.1] [--port 12000] [--timeout 10] [WORDS...]
- * ```
- *
  * ```text
  * $ deno run --allow-net examples/tcp_server.ts
  * serverIP: 127.0.0.1
@@ -17,16 +13,14 @@
  * Input lowercase sentence: tcp is reliable
  * Returned from server: TCP IS RELIABLE
  * ```
- *
- * Source: the textbook's TCPClient.py (Kurose & Ross 2.7, not in `003_7590de73a228964a.txt`);
- * it works with TCPServer.py too. Fixed: one `recv(1024)` cut a long reply (or one split in two
- * segments), this reads until EOF, with a limit; it half-closes, which is how TCP marks the end
- * of a message without a length; it reads while it writes (reading only after writing deadlocks
- * a streaming server once both socket buffers fill); timeouts; one line when nothing listens.
+ * Source: Kurose & Ross, *Computer Networking*, section 2.7: TCPClient.py (it works with
+ * TCPServer.py too). Fixed: one `recv(1024)` kept at most 1,024 bytes of the reply, this reads
+ * until EOF, with a limit; it half-closes to mark the end; it reads while it writes (writing all
+ * first deadlocks once both sockets' buffers fill); a timeout; one line when nothing listens.
  */
-import { hostPort, stripBrackets } from "../lib/address.ts";
+import { hostPort } from "../lib/address.ts";
 import { terminalSafe } from "../lib/bytes.ts";
-import { parseCli, UsageError } from "../lib/cli.ts";
+import { hostPortFlags, parseCli, UsageError } from "../lib/cli.ts";
 import { within } from "../lib/deadline.ts";
 import { ignoreGone, runMain, withContext } from "../lib/errors.ts";
 import { forEachInputLine } from "../lib/lines.ts";
@@ -50,12 +44,9 @@ export async function uppercase(
   // One deadline for the whole exchange: a server that drips a byte a second gets no longer.
   const end = performance.now() + timeoutMs;
   const late = `no complete reply in ${timeoutMs / 1000} s`;
-  // socket() + connect(): the three-way handshake happens here, within the timeout.
-  const conn = await within(
-    (signal) => Deno.connect({ ...server, signal }),
-    timeoutMs,
-    `no answer to the connection request in ${timeoutMs / 1000} s`,
-  ).catch((err) => {
+  // socket() + connect(): connect() sends the SYN and returns once the handshake is done.
+  const connecting = (signal: AbortSignal) => Deno.connect({ ...server, signal });
+  const conn = await within(connecting, timeoutMs, late).catch((err) => {
     throw withContext(`cannot connect to ${hostPort(server)}`, err);
   });
   try {
@@ -91,12 +82,9 @@ export async function uppercase(
 
 if (import.meta.main) {
   await runMain("tcp_client", USAGE, async () => {
-    const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: "12000", timeout: "10" },
-      alias: { H: "host", p: "port" },
-      maxPositionals: Infinity,
-    });
-    const server = { hostname: stripBrackets(cli.string("host")!), port: cli.port() };
+    const flags = hostPortFlags(12000, { timeout: "10" });
+    const cli = parseCli(Deno.args, { ...flags, maxPositionals: Infinity });
+    const server = { hostname: cli.host(), port: cli.port() };
     if (server.port === 0) throw new UsageError("bad --port 0: the server's port is needed");
     const timeoutMs = cli.number("timeout", 0.001, 3600) * 1000;
     const ask = async (line: string) => {

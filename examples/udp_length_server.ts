@@ -2,10 +2,6 @@
  * @module A UDP server that may "lose" requests on purpose, to show why a UDP client needs a
  * timeout: it answers each datagram with its length, or drops it.
  *
- * ```sh
- * deno run --allow-net examples/udp_length_server.ts [--host 127.0.0.1] [--port 1060] [--drop 0.5] [--seed 1]
- * ```
- *
  * ```text
  * $ deno run --allow-net examples/udp_length_server.ts --drop 0.5 --seed 8
  * Listening at 127.0.0.1:1060, dropping 50% of requests (Ctrl+C to quit)
@@ -17,15 +13,14 @@
  * Waiting up to 0.2 seconds for a reply
  * The server says The msg was 18 bytes long
  * ```
- *
- * Source: `004_6f4c6afd96850594.txt`, the slides' UDP server (port 1060, `MAX = 65535`, `The
- * client at ... says ...`, `The msg was N bytes long`); `--drop` is Rhodes & Goerzen's book's
- * `udp_remote.py`, which pretends to drop half the packets. Changed: loopback unless `--host`;
- * `--seed` makes the losses reproducible; bytes that are not UTF-8 printed safely; Ctrl-C exits 0.
+ * Source: Di Valerio, "SOCKET" lecture slides: the UDP server (127.0.0.1, port 1060, `MAX =
+ * 65535`, `The msg was N bytes long`); `--drop` is from Rhodes & Goerzen's book (`udp_remote.py`
+ * pretends to drop half the packets). Added: `--seed` makes the losses reproducible; Ctrl-C exits.
  */
-import { hostPort, stripBrackets } from "../lib/address.ts";
-import { parseCli } from "../lib/cli.ts";
-import { closeQuietly, explain, requireUnstableNet, runMain, withContext } from "../lib/errors.ts";
+import { hashAddr, hostPort } from "../lib/address.ts";
+import { printable } from "../lib/bytes.ts";
+import { hostPortFlags, parseCli } from "../lib/cli.ts";
+import { closeQuietly, explain, keepServing, runMain, tryTo } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { randomSource } from "../lib/random.ts";
 import { untilShutdown } from "../lib/signals.ts";
@@ -37,28 +32,15 @@ usage: deno run --allow-net examples/udp_length_server.ts [options]
   --drop P    share of requests to drop, 0 to 1 (default 0)
   --seed N    make the dropping reproducible (default: unseeded)`;
 
-/** Options for {@link serve}. */
-export interface LengthOptions {
-  /** Share of requests to drop, 0..1. */
-  drop?: number;
-  /** Seed for the dropping. */
-  seed?: number;
-  /** Stops the server. */
-  signal?: AbortSignal;
-  /** Where the per-datagram lines go. */
-  log?: Logger;
-}
-
 /** Opens the server's socket (port 0: the OS picks one). */
 export function bind(hostname = "127.0.0.1", port = 1060): Deno.DatagramConn {
-  requireUnstableNet();
-  try {
-    // socket(AF_INET, SOCK_DGRAM) + bind(('127.0.0.1', 1060))
-    return Deno.listenDatagram({ transport: "udp", hostname, port });
-  } catch (err) {
-    throw withContext(`cannot bind UDP ${hostPort({ hostname, port })}`, err);
-  }
+  // socket(AF_INET, SOCK_DGRAM) + bind(('127.0.0.1', 1060))
+  const where = `bind UDP ${hostPort({ hostname, port })}`;
+  return tryTo(where, () => Deno.listenDatagram({ transport: "udp", hostname, port }));
 }
+
+/** Share of requests to drop (0..1), its seed, a stop, and where the lines go. */
+export type LengthOptions = { drop?: number; seed?: number; signal?: AbortSignal; log?: Logger };
 
 /** Answers (or drops) datagrams until `signal` aborts, then closes the socket. */
 export async function serve(socket: Deno.DatagramConn, options: LengthOptions = {}): Promise<void> {
@@ -74,22 +56,22 @@ export async function serve(socket: Deno.DatagramConn, options: LengthOptions = 
         // recvfrom(MAX): one datagram and its sender's address.
         [data, from] = (await socket.receive(buf)) as [Uint8Array, Deno.NetAddr];
       } catch (err) {
-        if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
-        log`receive failed: ${explain(err)}`;
-        continue;
+        // Stopped: the socket is closed. Anything else ends only this receive (lib/errors.ts).
+        if (await keepServing(err, log, "receive")) continue;
+        break;
       }
       // udp_remote.py: "if random.random() < 0.5: print('Pretending to drop packet ...')".
       if (random() < drop) {
-        log`Pretending to drop packet from ${from}`;
+        log(`Pretending to drop packet from ${hashAddr(from)}`);
         continue;
       }
-      log`The client at ${from} says ${data}`;
+      log(`The client at ${hashAddr(from)} says ${printable(data)}`);
       // sendto(): the reply goes back to the address the request came from.
       const reply = new TextEncoder().encode(`The msg was ${data.length} bytes long`);
       try {
         await socket.send(reply, from);
       } catch (err) {
-        log`could not reply to ${from}: ${explain(err)}`;
+        log(`could not reply to ${hashAddr(from)}: ${explain(err)}`);
       }
     }
   } finally {
@@ -100,15 +82,12 @@ export async function serve(socket: Deno.DatagramConn, options: LengthOptions = 
 
 if (import.meta.main) {
   await runMain("udp_length_server", USAGE, async () => {
-    const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: "1060", drop: "0", seed: undefined },
-      alias: { H: "host", p: "port" },
-    });
+    const cli = parseCli(Deno.args, hostPortFlags(1060, { drop: "0", seed: "" }));
     const drop = cli.number("drop", 0, 1);
-    const seed = cli.string("seed") === undefined ? undefined : Math.floor(cli.number("seed"));
-    const socket = bind(stripBrackets(cli.string("host")!), cli.port());
+    const seed = cli.string("seed") === "" ? undefined : Math.floor(cli.number("seed"));
+    const socket = bind(cli.host(), cli.port());
     const dropping = drop > 0 ? `, dropping ${Math.round(drop * 100)}% of requests` : "";
-    const at = hostPort(socket.addr as Deno.NetAddr);
+    const at = hostPort(socket.addr);
     console.log(`Listening at ${at}${dropping} (Ctrl+C to quit)`);
     await untilShutdown((signal) => serve(socket, { drop, seed, signal }));
   });

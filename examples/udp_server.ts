@@ -2,10 +2,6 @@
  * @module UDP uppercase server: one socket, no connections; each datagram is answered, upper-cased,
  * at the address it came from.
  *
- * ```sh
- * deno run --allow-net examples/udp_server.ts [--host 127.0.0.1] [--port 12000]
- * ```
- *
  * ```text
  * $ deno run --allow-net examples/udp_server.ts
  * serverIP: 127.0.0.1
@@ -18,16 +14,14 @@
  * Press Ctrl+C to quit.
  * Returned from server: UDP IS LAZY
  * ```
- *
- * Source: `003_7590de73a228964a.txt`, UDPServer.py (port 12000 is the textbook's; the document
- * binds port 0). Fixed: loopback unless `--host`; no cut at `recvfrom(2048)`; bytes that are not
- * UTF-8 printed safely; addresses from `Deno.networkInterfaces()`, not a datagram to 8.8.8.8;
- * Ctrl-C (Ctrl-Z only suspends) closes the socket and exits 0.
+ * Source: Kurose & Ross, *Computer Networking*, section 2.7: UDPServer.py (port 12000 is the
+ * book's; the course's version binds port 0). Fixed: loopback unless `--host`; no cut at
+ * `recvfrom(2048)`; bytes that are not UTF-8 printed safely; Ctrl-C (Ctrl-Z only suspends) exits.
  */
-import { hostPort, serverBanner, stripBrackets } from "../lib/address.ts";
-import { asciiUpper } from "../lib/bytes.ts";
-import { parseCli } from "../lib/cli.ts";
-import { closeQuietly, explain, requireUnstableNet, runMain, withContext } from "../lib/errors.ts";
+import { hashAddr, hostPort, serverBanner } from "../lib/address.ts";
+import { asciiUpper, printable } from "../lib/bytes.ts";
+import { hostPortFlags, parseCli } from "../lib/cli.ts";
+import { closeQuietly, explain, keepServing, runMain, tryTo } from "../lib/errors.ts";
 import { type Logger, stdoutLogger } from "../lib/log.ts";
 import { untilShutdown } from "../lib/signals.ts";
 
@@ -38,13 +32,9 @@ usage: deno run --allow-net examples/udp_server.ts [options]
 
 /** Opens the server's socket on `hostname`:`port` (port 0: the OS picks one). */
 export function bind(hostname = "127.0.0.1", port = 12000): Deno.DatagramConn {
-  requireUnstableNet();
-  try {
-    // socket(AF_INET, SOCK_DGRAM) + bind((host, port)) in one call; ::1 makes an AF_INET6 socket.
-    return Deno.listenDatagram({ transport: "udp", hostname, port });
-  } catch (err) {
-    throw withContext(`cannot bind UDP ${hostPort({ hostname, port })}`, err);
-  }
+  // socket(AF_INET, SOCK_DGRAM) + bind((host, port)) in one call; ::1 makes an AF_INET6 socket.
+  const where = `bind UDP ${hostPort({ hostname, port })}`;
+  return tryTo(where, () => Deno.listenDatagram({ transport: "udp", hostname, port }));
 }
 
 /** Answers every datagram until `signal` aborts; then closes the socket. */
@@ -63,17 +53,17 @@ export async function serve(
         // recvfrom(): one whole datagram, and the address and port of whoever sent it.
         [data, from] = (await socket.receive(buf)) as [Uint8Array, Deno.NetAddr];
       } catch (err) {
-        if (signal?.aborted || err instanceof Deno.errors.BadResource) break;
-        log`receive failed: ${explain(err)}`; // one bad datagram never stops the server
-        continue;
+        // Stopped: the socket is closed. Anything else ends only this receive (lib/errors.ts).
+        if (await keepServing(err, log, "receive")) continue;
+        break;
       }
-      // A line per datagram: the log tag writes the address as host#port and the bytes escaped.
-      log`Received from ${from}: ${data}`;
+      // A line per datagram, written at once (Python buffers print() in a pipe; we do not).
+      log(`Received from ${hashAddr(from)}: ${printable(data)}`);
       // sendto(): the reply, upper-cased in place (Python's bytes.upper()), back to the sender.
       try {
         await socket.send(asciiUpper(data), from);
       } catch (err) {
-        log`could not reply to ${from}: ${explain(err)}`;
+        log(`could not reply to ${hashAddr(from)}: ${explain(err)}`);
       }
     }
   } finally {
@@ -84,11 +74,8 @@ export async function serve(
 
 if (import.meta.main) {
   await runMain("udp_server", USAGE, async () => {
-    const cli = parseCli(Deno.args, {
-      strings: { host: "127.0.0.1", port: "12000" },
-      alias: { H: "host", p: "port" },
-    });
-    const socket = bind(stripBrackets(cli.string("host")!), cli.port());
+    const cli = parseCli(Deno.args, hostPortFlags(12000));
+    const socket = bind(cli.host(), cli.port());
     // getsockname(): the address and port we really got (port 0 becomes a real one).
     for (const line of serverBanner(socket.addr as Deno.NetAddr)) console.log(line);
     await untilShutdown((signal) => serve(socket, { signal }));

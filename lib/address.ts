@@ -1,6 +1,5 @@
 /**
  * Socket addresses, written the way the course documents write them.
- *
  * @module
  */
 import { strong } from "./log.ts";
@@ -32,21 +31,14 @@ export function stripBrackets(host: string): string {
 /**
  * `127.0.0.1#53309`: the `ip#port` form the Kurose & Ross course prints for a peer. The `#`
  * cannot be confused with the colons of an IPv6 address (`::1#53309`).
- *
- * @param addr the peer
- * @returns `<ip>#<port>`
  */
-export function hashAddr(addr: HostPort): string {
-  return `${addr.hostname}#${addr.port}`;
+export function hashAddr(addr: HostPort | Deno.Addr): string {
+  return "hostname" in addr ? `${addr.hostname}#${addr.port}` : addr.transport;
 }
 
-/**
- * `127.0.0.1:12000` or `[::1]:55555`: the URL-style form, with brackets around IPv6.
- *
- * @param addr the address
- * @returns `<host>:<port>`
- */
-export function hostPort(addr: HostPort): string {
+/** `127.0.0.1:12000` or `[::1]:55555`: the URL-style form, with brackets around IPv6. */
+export function hostPort(addr: HostPort | Deno.Addr): string {
+  if (!("hostname" in addr)) return addr.transport;
   const h = isIPv6Literal(addr.hostname) ? `[${addr.hostname}]` : addr.hostname;
   return `${h}:${addr.port}`;
 }
@@ -59,10 +51,6 @@ export function isWildcard(host: string): boolean {
 /**
  * Same host and port? An IPv4 peer seen on a dual-stack IPv6 socket (`::ffff:127.0.0.1`) is the
  * same as `127.0.0.1`.
- *
- * @param a one address
- * @param b the other
- * @returns whether they name the same socket
  */
 export function sameAddress(a: HostPort, b: HostPort): boolean {
   const norm = (h: string) => stripBrackets(h).replace(/^::ffff:/i, "").toLowerCase();
@@ -70,12 +58,9 @@ export function sameAddress(a: HostPort, b: HostPort): boolean {
 }
 
 /**
- * The local address a client socket binds to reach `server`, as the implicit bind of C's first
- * `sendto()` would: the server's family, and loopback when the server is on loopback (so
- * `--allow-net=127.0.0.1` is enough), every interface otherwise.
- *
- * @param server the server's IP address
- * @returns `127.0.0.1`, `::1`, `0.0.0.0` or `::`
+ * The local address a client socket binds to reach `server`: the server's family, and loopback
+ * when the server is on loopback (so `--allow-net=127.0.0.1` is enough), the wildcard address
+ * otherwise. (C's implicit bind at the first `sendto()` always takes the wildcard address.)
  */
 export function localAddressFor(server: string): string {
   if (isLoopback(server)) return server;
@@ -93,9 +78,6 @@ function isLoopback(address: string): boolean {
  * last; the documents' trick of "connecting" a UDP socket to 8.8.8.8 fails on a machine without a
  * default route), and the quit hint (Ctrl+C, where the course said Ctrl+Z, which only suspends
  * the process and keeps the port taken).
- *
- * @param addr the bound address (read back from the socket, so port 0 shows the real port)
- * @returns the lines to print
  */
 export function serverBanner(addr: HostPort): string[] {
   const lines = [`serverIP: ${addr.hostname}`, `serverPort: ${addr.port}`];
@@ -127,10 +109,6 @@ export function serverBanner(addr: HostPort): string[] {
 /**
  * `inet_pton(AF_INET6, ...)`: an IPv6 address as its 16 bytes, network byte order. Handles `::`
  * compression and an embedded IPv4 tail (`::ffff:127.0.0.1`).
- *
- * @param address an IPv6 literal, brackets allowed
- * @returns 16 bytes
- * @throws RangeError if it is not a valid IPv6 address
  */
 export function ipv6Bytes(address: string): Uint8Array {
   let text = stripBrackets(address).replace(/%.*$/, ""); // drop a zone id (fe80::1%eth0)

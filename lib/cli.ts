@@ -1,22 +1,13 @@
 /**
- * Command-line conventions shared by every example.
- *
- * Every script takes `--host`, `--port`/`-p` and `--help`/`-h` the same way. A bad value, an
- * unknown flag or a missing value is a {@link UsageError}: {@link runMain} prints one line
- * `<program>: <what is wrong>` plus the usage text to stderr and exits 2. `--help` prints the
- * usage to stdout and exits 0.
- *
+ * Flags, the same in every example. A bad value, an unknown flag or a missing value is a
+ * {@link UsageError}: one line and the usage on stderr, exit 2. `--help` prints the usage, exit 0.
  * @module
  */
 import { parseArgs } from "@std/cli/parse-args";
 
 /** A mistake on the command line: reported with the usage text, exit code 2. */
 export class UsageError extends Error {
-  /**
-   * Makes the error.
-   *
-   * @param message what is wrong, in a few words (`bad --port "x": ...`)
-   */
+  /** Makes the error. */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
@@ -47,6 +38,8 @@ export interface CliSpec {
 export interface Cli {
   /** The value of a string flag (or its default). */
   string(name: string): string | undefined;
+  /** `--host` without the brackets of `[::1]`. */
+  host(): string;
   /** A port number 0..65535 from a string flag; a {@link UsageError} otherwise. */
   port(name?: string): number;
   /** A finite number within [min, max] from a string flag; a {@link UsageError} otherwise. */
@@ -58,12 +51,19 @@ export interface Cli {
 }
 
 /**
- * Parses a port the strict way: decimal digits only, 0..65535 (0 lets the OS choose).
- *
- * @param text the flag's value
- * @param flag the flag's name, for the error message
- * @returns the port number
+ * The flags every example takes, `--host`/`-H`/`-ip` and `--port`/`-p`, with defaults, plus
+ * `more` value flags: `parseCli(Deno.args, hostPortFlags(1060))`.
  */
+export function hostPortFlags(
+  port: number,
+  more: Record<string, string> = {},
+  host = "127.0.0.1",
+): CliSpec {
+  const alias = { H: "host", ip: "host", ipaddress: "host", p: "port" }; // UDPClient.py's -ip too
+  return { strings: { host, port: `${port}`, ...more }, alias };
+}
+
+/** Parses a port the strict way: decimal digits only, 0..65535 (0 lets the OS choose). */
 export function parsePort(text: string, flag = "port"): number {
   if (!/^\d{1,6}$/.test(text) || Number(text) > 65535) {
     throw new UsageError(`bad --${flag} "${text}": a port is a whole number from 0 to 65535`);
@@ -74,10 +74,6 @@ export function parsePort(text: string, flag = "port"): number {
 /**
  * Parses `args` against `spec`. Throws {@link UsageError} for unknown flags, missing values and
  * too many positionals, and {@link HelpRequested} for `--help`/`-h`.
- *
- * @param args the arguments, usually `Deno.args`
- * @param spec the accepted flags
- * @returns typed accessors for the flags and positionals
  */
 export function parseCli(args: string[], spec: CliSpec): Cli {
   const strings = spec.strings ?? {};
@@ -131,6 +127,10 @@ export function parseCli(args: string[], spec: CliSpec): Cli {
   };
   return {
     string,
+    host() {
+      const host = string("host") ?? "";
+      return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+    },
     port(name = "port") {
       return parsePort(string(name) ?? "", name);
     },

@@ -1,7 +1,6 @@
 /**
  * Binary message formats drawn the way RFCs draw them: 32 bits a row, `|` between fields, bit 0
  * the high-order bit. Formatting only: byte_order.ts packs the bytes itself.
- *
  * @module
  */
 
@@ -18,9 +17,6 @@ export interface Field {
 /**
  * The RFC-style diagram of a layout: the bit ruler, then 32 bits a row with `|` at field
  * boundaries; a field that crosses a row boundary appears on both rows.
- *
- * @param layout the fields (whole 32-bit rows, or whole bytes at the end)
- * @returns the diagram's lines
  */
 export function diagram(layout: Field[]): string[] {
   const border = "+" + "-+".repeat(32);

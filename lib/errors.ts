@@ -1,24 +1,13 @@
 /**
- * Expected failures become one line that says what went wrong and what to do.
- *
- * Two tiers, as in tokio's examples and Beej's guide: a peer's misbehaviour ends that peer's
- * exchange with a log line (the servers handle that themselves); a setup failure (bad flag, port
- * in use, no permission, nobody listening) ends the program through {@link runMain} with one
- * line prefixed by the program's name and a non-zero exit code. No stack traces for those.
- *
+ * Expected failures as one line that says what went wrong and what to do: a peer's failure ends
+ * its exchange with a log line; a setup failure ends the program ({@link runMain}), exit 1 or 2.
  * @module
  */
 import { HelpRequested, UsageError } from "./cli.ts";
-import { flushLog } from "./log.ts";
 
 /** A failure whose message is already written for the user (no hint is added). */
 export class UserError extends Error {
-  /**
-   * Makes the error.
-   *
-   * @param message the whole line to print after the program's name
-   * @param options `cause`: the underlying error, kept for debugging
-   */
+  /** Makes the error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "UserError";
@@ -28,13 +17,22 @@ export class UserError extends Error {
 /**
  * Adds context to a failure from the network (`cannot bind 127.0.0.1:12000`), keeping the
  * original as `cause` so {@link explain} can add the right hint.
- *
- * @param context what was being attempted
- * @param err the error thrown
- * @returns an Error whose message is `context` and whose cause is `err`
  */
 export function withContext(context: string, err: unknown): Error {
   return new Error(context, { cause: err });
+}
+
+/**
+ * Runs `call` (a socket call that can fail at once, such as `Deno.listen`), adding `cannot
+ * <what>` as context to its failure: `cannot listen on TCP 127.0.0.1:12000: address already in
+ * use ...`.
+ */
+export function tryTo<T>(what: string, call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    throw withContext(`cannot ${what}`, err);
+  }
 }
 
 /** One hint per kind of failure a student meets while learning sockets. */
@@ -61,11 +59,18 @@ function hint(err: unknown): string {
       "0.0.0.0 or :: (or one of this host's addresses)";
   }
   if (err instanceof e.ConnectionReset) return "connection reset by the peer";
+  if (err instanceof e.BadResource || err instanceof e.Interrupted) {
+    return "the socket was closed (the server is stopping)";
+  }
   if (err instanceof e.TimedOut) return `timed out: ${err.message}`;
   if (err instanceof e.NotFound) return `not found: ${(err as Error).message}`;
   if (err instanceof Error && /os error 97|family not supported/i.test(err.message)) {
     return "address family not supported: an IPv4 socket cannot reach an IPv6 address or the " +
       "other way round";
+  }
+  if (err instanceof TypeError && /listenDatagram is not a function/.test(err.message)) {
+    return "UDP sockets need Deno's unstable net API: run from the repository folder (its " +
+      "deno.json enables it) or add --unstable-net to the deno run line";
   }
   if (err instanceof Error) return err.message;
   return String(err);
@@ -74,9 +79,6 @@ function hint(err: unknown): string {
 /**
  * Turns an error into the one line a user should read: the context chain joined by `: `, ending
  * with a hint for the root cause.
- *
- * @param err anything thrown
- * @returns one line, without the program's name
  */
 export function explain(err: unknown): string {
   if (err instanceof UserError || err instanceof UsageError) return err.message;
@@ -90,11 +92,7 @@ function isDenoError(err: Error): boolean {
   return Object.values(Deno.errors).some((cls) => err instanceof cls);
 }
 
-/**
- * Closes a socket (or anything closable) that may already be closed, ignoring `BadResource`.
- *
- * @param resource the socket, listener or connection
- */
+/** Closes a socket (or anything closable) that may already be closed, ignoring `BadResource`. */
 export function closeQuietly(resource: { close(): void }): void {
   try {
     resource.close();
@@ -104,42 +102,34 @@ export function closeQuietly(resource: { close(): void }): void {
 }
 
 /**
- * How long a server's accept loop pauses after `accept()` failed with `err`. A connection that
- * died in the queue (the client reset or aborted before it was accepted: ENOTCONN, ECONNABORTED,
- * ECONNRESET, EPROTO) says nothing about the next one: 0, take it at once. Anything else, such
- * as running out of file descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM), would fail
- * again at once: a short pause, so the loop does not spin.
- *
- * @param err what `accept()` threw
- * @returns the pause in ms: 0, or 50
+ * Whether a server's loop goes on after `accept()` or `receive()` threw `err`: not once its socket
+ * is closed (stopping); at once after a connection that died in the queue (ECONNRESET, ...); after
+ * a logged 50 ms pause otherwise (EMFILE: `for await (const conn of listener)` would end there).
  */
-export function acceptRetryMs(err: unknown): number {
+export async function keepServing(
+  err: unknown,
+  log: (line: string) => void,
+  call: "accept" | "receive" = "accept",
+): Promise<boolean> {
   const e = Deno.errors;
+  if (err instanceof e.BadResource || err instanceof e.Interrupted) return false;
   const gone = err instanceof e.NotConnected || err instanceof e.ConnectionAborted ||
     err instanceof e.ConnectionReset || (err instanceof Error && /os error 71\b/.test(err.message));
-  return gone ? 0 : 50;
+  if (!gone) {
+    log(`${call}() failed: ${explain(err)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
 }
 
 /**
  * For `.catch()` after `closeWrite()`: a peer that already closed or reset the connection leaves
  * nothing to shut down (ENOTCONN), and what it did shows in the next read. Anything else is
  * rethrown.
- *
- * @param err what `closeWrite()` rejected with
  */
 export function ignoreGone(err: unknown): void {
   if (!(err instanceof Deno.errors.NotConnected || err instanceof Deno.errors.BadResource)) {
     throw err;
-  }
-}
-
-/** Is UDP available? `Deno.listenDatagram` exists only with the unstable `net` feature. */
-export function requireUnstableNet(): void {
-  if (typeof Deno.listenDatagram !== "function") {
-    throw new UserError(
-      "UDP sockets need Deno's unstable net API: run from the repository folder (its deno.json " +
-        "enables it) or add --unstable-net to the deno run line",
-    );
   }
 }
 
@@ -148,11 +138,6 @@ export function requireUnstableNet(): void {
  * exit code (2 for usage errors, 1 for everything else). `--help` prints the whole `usage` plus
  * a line for `--help` itself (exit 0); a usage error prints the error, then `usage` from its
  * `usage:` line on.
- *
- * @param name the program's name, the prefix of every error line (`udp_client`)
- * @param usage one sentence on what the program does, then `usage: ...` and a line per
- *   argument and flag
- * @param main the program; its resolved number (if any) is the exit code
  */
 export async function runMain(
   name: string,
@@ -175,7 +160,6 @@ export async function runMain(
       code = 1;
     }
   }
-  flushLog();
   Deno.exit(code);
 }
 

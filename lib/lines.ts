@@ -1,17 +1,9 @@
-/**
- * Reading lines of text from a byte stream (the terminal, a pipe), as Python's `input()` does,
- * with a bound on the line length.
- *
- * @module
- */
+/** Reading lines from the terminal or a pipe, as Python's `input()` does, with a bound. @module */
 import { TextLineStream } from "@std/streams/text-line-stream";
 
 /**
  * Yields each line of `readable` without its `\n` (or `\r\n`). A last line without a newline is
  * yielded too. Ends at EOF. The splitting is std's `TextLineStream`; what this adds is the bound.
- *
- * @param readable bytes, e.g. `Deno.stdin.readable`
- * @param maxLineBytes a longer line throws a RangeError (default 1 MiB)
  */
 export async function* readLines(
   readable: ReadableStream<Uint8Array>,
@@ -37,9 +29,6 @@ export async function* readLines(
  * The clients' input loop, like Python's `input(prompt)` in a loop: the prompt is shown only
  * when a person is typing (stdin is a terminal), so piped input produces only the answers. Ends
  * quietly at EOF (Ctrl-D, or the end of a pipe), where the originals ended in a traceback.
- *
- * @param prompt e.g. `Input lowercase text: `
- * @param handle called for each line, in order
  */
 export async function forEachInputLine(
   prompt: string,

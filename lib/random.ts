@@ -1,16 +1,8 @@
-/**
- * Reproducible randomness for simulated packet loss: the same seed drops the same datagrams,
- * so a test (or a class demo) can count on "the first two are lost".
- *
- * @module
- */
+/** Reproducible randomness for simulated packet loss: the same seed drops the same datagrams. @module */
 
 /**
  * A random number generator in [0, 1): seeded (mulberry32, a small 32-bit generator; fine for
  * simulations, not for secrets) or, without a seed, `Math.random`.
- *
- * @param seed any integer, or `undefined` for unseeded
- * @returns the generator
  */
 export function randomSource(seed?: number): () => number {
   if (seed === undefined) return Math.random;

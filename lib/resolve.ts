@@ -1,8 +1,8 @@
 /**
- * Name resolution the way C and Python do it: `getaddrinfo`, through `node:dns`'s `lookup`,
- * which reads /etc/hosts and keeps the system's order when asked for `verbatim`.
- * (`Deno.resolveDns` is a DNS client: it never reads /etc/hosts.)
- *
+ * Name resolution the way C and Python do it: `getaddrinfo`, through `node:dns`'s `lookup`: the
+ * system's resolver, with its sources (/etc/hosts, then DNS, as nsswitch says) and, asked for
+ * `verbatim`, its order. (`Deno.resolveDns` reads /etc/hosts too, but it is a DNS client: it
+ * knows no other source and does not sort as getaddrinfo does.)
  * @module
  */
 import { lookup } from "node:dns/promises";
@@ -21,10 +21,6 @@ export interface ResolvedAddress {
  * `getaddrinfo(host)`: every address of `host`, in the system's order. A literal address is
  * returned as it is, without a lookup.
  *
- * @param host a name or a literal (`[::1]` allowed)
- * @param family 4 or 6 to ask for one family only, 0 for both
- * @returns at least one address
- * @throws UserError when the name is unknown, has no address of that family, or permission is
  * missing
  */
 export async function getaddrinfo(host: string, family: 0 | 4 | 6 = 0): Promise<ResolvedAddress[]> {
@@ -68,9 +64,6 @@ export async function resolveFamily(host: string, family: 4 | 6): Promise<string
 /**
  * The family the system puts first for `host`: the family of getaddrinfo's first answer
  * (RFC 6724 ordering, /etc/gai.conf on Linux). IPv6 if the lookup fails.
- *
- * @param host the name
- * @returns 4 or 6
  */
 export async function systemPreference(host: string): Promise<4 | 6> {
   try {
@@ -83,9 +76,6 @@ export async function systemPreference(host: string): Promise<4 | 6> {
 /**
  * A lookup that answers from a fixed list instead of getaddrinfo (like curl's `--resolve`):
  * for demos and tests of a race where the system has no name with both families.
- *
- * @param addresses IPv6 and IPv4 literals
- * @returns a {@link Resolve} giving each family its addresses from the list
  */
 export function pinnedResolver(addresses: string[]): Resolve {
   return (_host, family) =>

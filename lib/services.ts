@@ -2,7 +2,6 @@
  * Service names and port numbers, as `getservbyname()` and `getservbyport()` find them: in
  * /etc/services (the system's table), or in a small built-in table when that file cannot be
  * read (no `--allow-read=/etc/services`, or a system without it, such as Windows).
- *
  * @module
  */
 
@@ -46,12 +45,7 @@ const BUILT_IN: [string, number, string[], ("tcp" | "udp")[]][] = [
   ["https", 443, [], ["tcp", "udp"]],
 ];
 
-/**
- * Parses the /etc/services format: `name port/protocol [aliases...] [# comment]`.
- *
- * @param text the file's contents
- * @returns its entries
- */
+/** Parses the /etc/services format: `name port/protocol [aliases...] [# comment]`. */
 export function parseServices(text: string): Service[] {
   const out: Service[] = [];
   for (const raw of text.split("\n")) {
@@ -64,12 +58,7 @@ export function parseServices(text: string): Service[] {
   return out;
 }
 
-/**
- * Loads the services table: /etc/services if it can be read, else the built-in table.
- *
- * @param path the file to read (default `/etc/services`)
- * @returns the entries and their source
- */
+/** Loads the services table: /etc/services if it can be read, else the built-in table. */
 export async function loadServices(path = "/etc/services"): Promise<Services> {
   try {
     return { entries: parseServices(await Deno.readTextFile(path)), source: path };
@@ -87,14 +76,7 @@ export async function loadServices(path = "/etc/services"): Promise<Services> {
   }
 }
 
-/**
- * `getservbyname(name, protocol)`: the port of a named service (aliases count).
- *
- * @param services the table
- * @param name `ssh`, `http`, `www`...
- * @param protocol `tcp` (default) or `udp`
- * @returns the port, or `undefined`
- */
+/** `getservbyname(name, protocol)`: the port of a named service (aliases count). */
 export function getservbyname(
   services: Services,
   name: string,
@@ -105,14 +87,7 @@ export function getservbyname(
   )?.port;
 }
 
-/**
- * `getservbyport(port, protocol)`: the official name of the service on a port.
- *
- * @param services the table
- * @param port the port number
- * @param protocol `tcp` (default) or `udp`
- * @returns the name, or `undefined`
- */
+/** `getservbyport(port, protocol)`: the official name of the service on a port. */
 export function getservbyport(
   services: Services,
   port: number,

@@ -1,22 +1,12 @@
-/**
- * Ctrl-C and SIGTERM as an `AbortSignal`: servers stop on the signal, close their sockets and
- * exit 0, instead of dying mid-write.
- *
- * @module
- */
-import { flushLog } from "./log.ts";
-
+/** Ctrl-C and SIGTERM as an `AbortSignal`: servers close their sockets and exit 0. @module */
 /**
  * Runs a server until Ctrl-C (SIGINT) or SIGTERM: `run` gets a signal that aborts on the first
- * of them (SIGTERM is skipped where the OS has none, as on Windows). When `run` returns, the
- * log's last lines are written. The signal listeners stay until the process exits (`runMain`
- * exits right after): a Ctrl-C that lands while a server is already stopping by itself (an
- * ipv6_server sent STOP) then changes nothing, where without a listener it would kill the
- * process with code 130.
- *
- * @param run the server, which must stop when its signal aborts
+ * of them (SIGTERM is skipped where the OS has none, as on Windows). The signal listeners stay
+ * until the process exits (`runMain` exits right after): a Ctrl-C that lands while a server is
+ * already stopping by itself (an ipv6_server sent STOP) then changes nothing, where without a
+ * listener it would kill the process with code 130.
  */
-export async function untilShutdown(run: (signal: AbortSignal) => Promise<void>): Promise<void> {
+export async function untilShutdown(run: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
   const controller = new AbortController();
   const handler = () => controller.abort(new Error("interrupted"));
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
@@ -26,9 +16,5 @@ export async function untilShutdown(run: (signal: AbortSignal) => Promise<void>)
       // not supported on this OS
     }
   }
-  try {
-    await run(controller.signal);
-  } finally {
-    flushLog();
-  }
+  await run(controller.signal);
 }

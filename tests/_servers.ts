@@ -27,6 +27,7 @@ export interface ServerSpec {
 /** The TCP servers. */
 export const TCP_SERVERS: ServerSpec[] = [
   { script: "tcp_server", port: /serverPort: (\d+)\n/, ask: "hello", want: "HELLO" },
+  { script: "hardened_tcp_server", port: /serverPort: (\d+)\n/, ask: "hello", want: "HELLO" },
   { script: "echo_server", port: /making a server on [^\n]*:(\d+)\n/, ask: "hello", want: "hello" },
   {
     script: "fixed_length_server",

@@ -43,7 +43,7 @@ const VARIES: Record<string, [string, string][]> = {
 };
 
 /** The servers of this repository: their terminal is started first and stopped last. */
-const SERVERS = /examples\/(udp|tcp|echo|fixed_length|http|udp_length|ipv6)_server\.ts$/;
+const SERVERS = /examples\/\w+_server\.ts$/;
 /** The default ports the transcripts use: replaced by the port the server really got. */
 const PORTS = new Set(["12000", "10000", "1060", "8080", "55555"]);
 /** A typed line: the prompt, then what the student typed. */

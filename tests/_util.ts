@@ -1,6 +1,6 @@
 /** In-process test helpers: a server on port 0 for the length of one test, always stopped. */
 import { within } from "../lib/deadline.ts";
-import { lineLogger, type Logger } from "../lib/log.ts";
+import { type Logger } from "../lib/log.ts";
 
 /** Log lines collected by a server under test. */
 export type Lines = string[];
@@ -16,7 +16,7 @@ export async function withServer<L extends { addr: Deno.Addr }>(
 ): Promise<Lines> {
   const log: Lines = [];
   const stop = new AbortController();
-  const serving = serve(listener, { signal: stop.signal, log: lineLogger((l) => log.push(l)) });
+  const serving = serve(listener, { signal: stop.signal, log: (l: string) => void log.push(l) });
   try {
     await body(listener.addr as Deno.NetAddr, log);
   } finally {

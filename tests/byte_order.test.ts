@@ -84,24 +84,11 @@ Deno.test("the document's message: 1000 random valid messages round-trip", () =>
   }
 });
 
-Deno.test("the document's message: out-of-range values are rejected with a clear error", () => {
-  assertThrows(
-    () => encode(msg({ field16: 65536 })),
-    RangeError,
-    "field16 must be an integer from 0 to 65535, got 65536",
-  );
-  assertThrows(
-    () => encode(msg({ field24: -1 })),
-    RangeError,
-    "field24 must be an integer from 0 to 16777215, got -1",
-  );
-  assertThrows(
-    () => encode(msg({ byte1: 256 })),
-    RangeError,
-    "byte1 must be an integer from 0 to 255",
-  );
-  assertThrows(() => encode(msg({ byte2: 1.5 })), RangeError, "byte2 must be an integer");
-  assertThrows(() => decode(new Uint8Array(7)), RangeError, "the message must be 8 bytes, got 7");
+Deno.test("the document's message: a value too wide is cut to its low bits, as in C", () => {
+  assertEquals(decode(encode(msg({ field16: 0x12345 }))).field16, 0x2345);
+  assertEquals(decode(encode(msg({ field24: 0x1abcdef }))).field24, 0xabcdef);
+  assertEquals(decode(encode(msg({ byte1: 0x1ff }))).byte1, 0xff);
+  assertThrows(() => decode(new Uint8Array(7)), RangeError);
 });
 
 const DIAGRAM = [

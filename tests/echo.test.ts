@@ -2,7 +2,7 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { serve } from "../examples/echo_server.ts";
 import { client } from "../examples/echo_client.ts";
 import { deno, lines, startServer } from "./_process.ts";
-import { listenTcp, neverReads, until, withServer } from "./_util.ts";
+import { listenTcp, neverReads, withServer } from "./_util.ts";
 import { checkTranscript } from "./_transcript.ts";
 import { assertPasses } from "./grade/checks.ts";
 
@@ -12,9 +12,9 @@ const quiet = () => {};
 for (const host of ["127.0.0.1", "::1"]) {
   Deno.test(`echo over ${host}: the exercise's own tests (short message, Four score...)`, async () => {
     const log = await withServer(listenTcp(host, 0), serve, async (addr) => {
-      const opts = { host, port: addr.port, log: quiet };
-      assertEquals(await client("short message", opts), "short message");
-      assertEquals(await client(FOUR_SCORE, opts), FOUR_SCORE);
+      const opts = { host, port: addr.port };
+      assertEquals(await client("short message", opts, quiet), "short message");
+      assertEquals(await client(FOUR_SCORE, opts, quiet), FOUR_SCORE);
     });
     // The 52-byte message arrives in 16-byte reads: 16 + 16 + 16 + 4.
     const got = log.filter((l) => l.startsWith("received")).slice(1);
@@ -32,10 +32,16 @@ for (const host of ["127.0.0.1", "::1"]) {
 
 Deno.test("echo: exactly 16 and 32 bytes, where 'stop at a short read' hangs, come back at once", async () => {
   await withServer(listenTcp("127.0.0.1", 0), serve, async (addr) => {
-    const opts = { port: addr.port, log: quiet, timeoutMs: 2000 };
-    assertEquals(await client("0123456789abcdef", opts), "0123456789abcdef");
-    assertEquals(await client("0123456789abcdef".repeat(2), opts), "0123456789abcdef".repeat(2));
-    assertEquals(await client("", opts), "");
+    const opts = { port: addr.port, timeoutMs: 2000 };
+    assertEquals(await client("0123456789abcdef", opts, quiet), "0123456789abcdef");
+    const twice = "0123456789abcdef".repeat(2);
+    assertEquals(await client(twice, opts, quiet), twice);
+    assertEquals(await client("", opts, quiet), "");
+    // Any multiple of 16 ends, not only 16 and 32: 48, 64, 160.
+    for (const n of [3, 4, 10]) {
+      const msg = "0123456789abcdef".repeat(n);
+      assertEquals(await client(msg, opts, quiet), msg);
+    }
   });
 });
 
@@ -44,7 +50,7 @@ Deno.test("echo: 1 MiB in 16-byte reads comes back whole, UTF-8 split across chu
   assert(new TextEncoder().encode(big).length >= 1 << 20);
   const listener = listenTcp("127.0.0.1", 0);
   await withServer(listener, (l, o) => serve(l, { ...o, log: quiet }), async (addr) => {
-    assertEquals(await client(big, { port: addr.port, log: quiet, chunk: 65536 }), big);
+    assertEquals(await client(big, { port: addr.port, chunk: 65536 }, quiet), big);
   });
 });
 
@@ -75,9 +81,7 @@ Deno.test("echo scripts: the transcript of both headers", async () => {
       'received "tuff"',
       "closing socket",
     ]);
-    await server.server.waitFor(
-      /echo complete, client connection closed\nwaiting for a connection\n/,
-    );
+    await server.server.waitFor(/echo complete, client connection closed\n/);
   } catch (err) {
     await server.server.stop();
     throw err;
@@ -116,23 +120,23 @@ Deno.test("echo scripts: a refused connection asks whether the server is running
   assertMatch(none.stderr, /^echo_client: no MESSAGE given\nusage: /);
 });
 
-Deno.test("echo: a client that never reads its echo is dropped, not waited for forever", async () => {
+Deno.test("echo: a client that never reads holds only its own connection; others are served", async () => {
   const listener = listenTcp("127.0.0.1", 0);
-  await withServer(
-    listener,
-    (l, o) => serve(l, { ...o, chunk: 65536, idleTimeoutMs: 200 }),
-    async (addr, log) => {
-      const hog = await neverReads(addr.port);
-      try {
-        await until(
-          () => log.some((l) => l.endsWith("read nothing for 0.2 s")),
-          () => `${log.slice(-3)}`,
+  await withServer(listener, (l, o) => serve(l, { ...o, chunk: 65536 }), async (addr) => {
+    const hog = await neverReads(addr.port);
+    try {
+      // The plain server has no write deadline (hardened_tcp_server.ts does): the hog's task
+      // waits on its full socket, and everyone else is still answered.
+      for (let i = 0; i < 5; i++) {
+        assertEquals(
+          await client(`after the hog ${i}`, { port: addr.port, timeoutMs: 5000 }, quiet),
+          `after the hog ${i}`,
         );
-      } finally {
-        await hog.close();
       }
-    },
-  );
+    } finally {
+      await hog.close();
+    }
+  });
 });
 
 Deno.test("echo_server.ts: its header's try-it transcript, run for real", async () => {

@@ -1,19 +1,28 @@
-/** The index stays true: every example is in the README table, and every header is a run guide. */
+/**
+ * The index stays true, and the lessons stay lessons: one list of examples (the files in
+ * examples/, each described by its own header) that the README table and the tasks must agree
+ * with; headers that are run guides of at most 20 lines; files under their line caps; a README that
+ * reads in minutes; no benchmark tricks in examples/ or lib/.
+ */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { deno, Running } from "./_process.ts";
+import { deno } from "./_process.ts";
+import { EXAMPLES, header } from "./_examples.ts";
 
 const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
-const examples = [...Deno.readDirSync(new URL("../examples/", import.meta.url))]
-  .filter((e) => e.isFile && e.name.endsWith(".ts"))
-  .map((e) => e.name)
-  .sort();
+const read = (path: string) => Deno.readTextFile(new URL(`../${path}`, import.meta.url));
 
-Deno.test("README: every example has a row in the table", () => {
-  assert(examples.length > 0);
-  for (const name of examples) {
-    const cell = `| [\`examples/${name}\`](examples/${name})`;
-    const row = readme.split("\n").find((line) => line.startsWith(cell));
-    assert(row !== undefined && /^ *\|/.test(row.slice(cell.length)), `${name} has no README row`);
+Deno.test("README: the examples table lists every example once, with the pair its header shows", async () => {
+  const rows = [
+    ...readme.matchAll(
+      /^\| \[`examples\/([a-z0-9_]+\.ts)`\]\(examples\/\1\) +\| (.+?) +\| (.+?) +\|$/gm,
+    ),
+  ];
+  assertEquals(rows.map((r) => r[1]).sort(), EXAMPLES.map((e) => e.file).sort());
+  for (const [, file, teaches, pair] of rows) {
+    assert(teaches.length < 60, `${file}: "${teaches}" is over 60 characters`);
+    const h = await header(file);
+    const want = h.pair ? `\`${h.pair}\`` : "(none)";
+    assertEquals(pair, want, `${file}: the README says its pair is ${pair}, its header ${want}`);
   }
 });
 
@@ -23,16 +32,79 @@ Deno.test("README: the Quick start's first block is the two commands that work w
   assert(block === "npx --yes deno@2.9.6 task tour\nnpx --yes deno@2.9.6 task test\n", block);
 });
 
-Deno.test("headers: each example opens with a JSDoc run guide", async () => {
-  for (const name of examples) {
-    const text = await Deno.readTextFile(new URL(`../examples/${name}`, import.meta.url));
-    assertMatch(text, /^\/\*\*\n \* @module /, `${name} opens with @module`);
-    const header = text.slice(0, text.indexOf("*/"));
-    assert(/deno (run|task) /.test(header), `${name}: no run line in its header`);
-    if (name !== "tour.ts") {
-      assert(/\d{3}_[0-9a-f]{16}\.txt/.test(header), `${name}: its header names no seed document`);
-      assert(/--allow-/.test(header), `${name}: its header gives no permission flags`);
+Deno.test("README: at most 220 lines, none over 160 characters outside code blocks", () => {
+  const lines = readme.split("\n");
+  assert(lines.length <= 221, `${lines.length} lines`); // the last is the empty one after \n
+  let code = false;
+  for (const line of lines) {
+    if (line.startsWith("```")) code = !code;
+    else if (!code) {
+      assert(line.length <= 160, `a ${line.length}-character line: ${line.slice(0, 60)}`);
     }
+  }
+});
+
+Deno.test("headers: at most 20 lines: the concept, the transcript with the run line, the source by title", async () => {
+  for (const { file } of EXAMPLES) {
+    const h = await header(file);
+    assert(h.lines <= 20, `${file}: its header has ${h.lines} lines`);
+    assertMatch(h.text, /^\/\*\*\n \* @module \S/, `${file} opens with @module`);
+    assert(h.run.startsWith("deno run --allow-"), `${file}: no deno run line with its permissions`);
+    assert(/Source: [A-Z]/.test(h.text), `${file}: no "Source:" line`);
+    // Students never see the seed files: sources are cited by title, never by file name.
+    assert(!/\d{3}_[0-9a-f]{16}\.txt/.test(h.text), `${file}: its header cites a seed file name`);
+  }
+});
+
+Deno.test("examples: every lesson is under its line cap; lib/ is at most 1,000 lines", async () => {
+  const caps: Record<string, number> = {
+    "byte_order.ts": 120,
+    "http_server.ts": 170,
+    "happy_eyeballs_client.ts": 200,
+    "hardened_tcp_server.ts": 200,
+  };
+  for (const { file } of EXAMPLES) {
+    const lines = (await read(`examples/${file}`)).trimEnd().split("\n").length;
+    assert(lines <= (caps[file] ?? 100), `${file}: ${lines} lines, over its cap`);
+  }
+  let lib = 0;
+  for (const dir of ["lib", "lib/std"]) {
+    for (const e of Deno.readDirSync(new URL(`../${dir}/`, import.meta.url))) {
+      if (e.isFile && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) {
+        lib += (await read(`${dir}/${e.name}`)).trimEnd().split("\n").length;
+      }
+    }
+  }
+  assert(lib <= 1000, `lib/ has ${lib} lines`);
+});
+
+Deno.test("examples and lib/: no benchmark tricks (batched log, custom lists or clocks, caches, V8 flags)", async () => {
+  const files = [
+    ...EXAMPLES.map((e) => `examples/${e.file}`),
+    ...[...Deno.readDirSync(new URL("../lib/", import.meta.url))]
+      .filter((e) => e.isFile && e.name.endsWith(".ts")).map((e) => `lib/${e.name}`),
+  ];
+  const tricks =
+    /LinkedList|Deadlines|Inflight|LOG_BATCH|flushLog|Uint32Array\(|spare\.pop|as unknown as|--v8-flags/;
+  for (const file of files) {
+    const found = (await read(file)).match(tricks);
+    assert(!found, `${file}: ${found?.[0]}`);
+  }
+  assert(!/v8-flags/.test(await read("deno.json")), "deno.json passes V8 flags");
+});
+
+Deno.test("deno.json: a task per example, named after it, running it as its header does", async () => {
+  const { default: config } = await import("../deno.json", { with: { type: "json" } });
+  const tasks = config.tasks as Record<string, { command: string; description?: string }>;
+  for (const { file } of EXAMPLES) {
+    const name = file.replace(/\.ts$/, "").replaceAll("_", "-");
+    const h = await header(file);
+    assertEquals(tasks[name]?.command, h.run.replace(/(\.ts)( .*)?$/, "$1"), `task ${name}`);
+  }
+  for (const [name, task] of Object.entries(tasks)) {
+    const script = task.command.match(/examples\/([a-z0-9_]+\.ts)/)?.[1];
+    if (script) assert(EXAMPLES.some((e) => e.file === script), `task ${name}: no ${script}`);
+    assert(task.description && !task.description.includes("\n"), `${name} has no description`);
   }
 });
 
@@ -74,81 +146,33 @@ Deno.test("README: the Rosetta table covers the documents' calls, and each examp
   }
   let checked = 0;
   for (const row of rows) {
-    const [, python, denoCell, where] = row.split(/ \| |^\| | \|$/);
+    const [, python, denoCell, where] = row.split(/ +\| +|^\| +| +\|$/);
     const code = denoCell.match(/`([^`]+)`/)?.[1] ?? "";
     assert(code, `${python}: no Deno call in backticks`);
     // The call's name: `socket.receive(buf)` -> `.receive(`, `within(p, ms)` -> `within(`.
     const head = code.includes("(") ? code.slice(0, code.indexOf("(")) : code;
     const needle = head.slice(Math.max(0, head.lastIndexOf("."))) + (code.includes("(") ? "(" : "");
-    const files = [...where.matchAll(/\]\((examples\/[a-z_0-9]+\.ts)\)/g)].map((m) => m[1]);
-    assert(files.length > 0, `${python}: no example named`);
-    for (const file of files) {
-      const text = await Deno.readTextFile(new URL(`../${file}`, import.meta.url));
-      assert(text.includes(needle), `${file} does not contain ${needle} (row ${python})`);
+    const names = where.split(", ").map((n) => n.trim());
+    assert(names.length > 0, `${python}: no example named`);
+    for (const name of names) {
+      const text = await read(`examples/${name}.ts`);
+      assert(
+        text.includes(needle),
+        `examples/${name}.ts does not contain ${needle} (row ${python})`,
+      );
       checked++;
     }
   }
-  assert(checked > 50, `only ${checked} checks`);
+  assert(checked > 35, `only ${checked} checks`);
 });
 
 Deno.test("examples: each makes its own socket calls and imports no other example", async () => {
   const calls = /Deno\.(listen|listenDatagram|connect)\(/;
-  for (const name of examples.filter((n) => n !== "tour.ts" && n !== "lookup.ts")) {
-    const text = await Deno.readTextFile(new URL(`../examples/${name}`, import.meta.url));
-    assert(calls.test(text), `${name} makes no socket call of its own`);
-    assert(!/from "\.\/[a-z_]+\.ts"/.test(text), `${name} imports another example`);
+  for (const { file } of EXAMPLES.filter((e) => e.file !== "lookup.ts")) {
+    const text = await read(`examples/${file}`);
+    assert(calls.test(text), `${file} makes no socket call of its own`);
+    assert(!/from "\.\/[a-z_]+\.ts"/.test(text), `${file} imports another example`);
   }
-});
-
-Deno.test("tour: an unknown section is a usage error; --help lists the sections", async () => {
-  const run = (args: string[]) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "examples/tour.ts", ...args],
-      cwd: new URL("..", import.meta.url),
-      env: { NO_COLOR: "1" },
-    }).output();
-  for (const bad of ["99", "abc", "0"]) {
-    const out = await run([bad]);
-    assertEquals(out.code, 2, bad);
-    assertMatch(new TextDecoder().decode(out.stderr), new RegExp(`^tour: no section "${bad}"`));
-  }
-  const help = new TextDecoder().decode((await run(["--help"])).stdout);
-  assertMatch(help, /^Runs every example on loopback/);
-  assertMatch(help, /^ {9}1 {2}UDP uppercase/m);
-  assertMatch(help, /^ {8}10 {2}Happy eyeballs/m);
-});
-
-Deno.test("deno.json: every task has a one-line description (what `deno task` lists)", async () => {
-  const { default: config } = await import("../deno.json", { with: { type: "json" } });
-  const tasks = Object.entries(config.tasks as Record<string, { description?: string }>);
-  assert(tasks.length > 20);
-  for (const [name, task] of tasks) {
-    assert(task.description && !task.description.includes("\n"), `${name} has no description`);
-  }
-});
-
-Deno.test("tour: lines stream as they are printed, tagged with their program", async () => {
-  const tour = new Running([
-    "run",
-    "--allow-net=127.0.0.1,[::1],localhost",
-    `--allow-run=${Deno.execPath()}`,
-    "examples/tour.ts",
-    "10",
-  ]);
-  const seen: [number, string][] = [];
-  tour.follow((line) => seen.push([performance.now(), line]));
-  const end = await tour.wait();
-  assertEquals(end.code, 0, end.stderr);
-  // The --sequential run waits 2 s on the dead IPv6 address: its first line must be shown
-  // then, not when the run ends (before, each step's output came in one block at its end).
-  const start = seen.findIndex(([, l]) => l.includes("--sequential"));
-  const trying = seen.find(([, l], i) =>
-    i > start && /happy_eyeballs_client +\| Trying ::1/.test(l)
-  );
-  const won = seen.find(([, l], i) => i > start && /\| Connected to 127\.0\.0\.1 at/.test(l));
-  assert(trying && won, seen.map(([, l]) => l).join("\n"));
-  assert(won[0] - trying[0] > 1500, `shown ${(won[0] - trying[0]).toFixed(0)} ms apart`);
-  assert(seen.some(([, l]) => /^ {2}happy_eyeballs_client +\| Using the addresses/.test(l)));
 });
 
 Deno.test("README: four sequence diagrams (UDP, TCP, backoff, happy eyeballs) and the licence", () => {
@@ -157,7 +181,12 @@ Deno.test("README: four sequence diagrams (UDP, TCP, backoff, happy eyeballs) an
   );
   assertEquals(diagrams.length, 4);
   assertMatch(diagrams[0], /sendto\("udp is lazy"\)/);
-  assertMatch(diagrams[1], /SYN, ACK[\s\S]*FIN \(shutdown\(SHUT_WR\)/);
+  // The client's only FIN is its shutdown(SHUT_WR); after the server's FIN it only ACKs.
+  assertMatch(
+    diagrams[1],
+    /SYN, ACK[\s\S]*FIN \(shutdown\(SHUT_WR\)[\s\S]*S->>C: FIN \(close\(\)\)\n +C->>S: ACK\n/,
+  );
+  assertEquals(diagrams[1].match(/C->>S: FIN/g)?.length, 1);
   assertMatch(diagrams[2], /waits 0\.1 s[\s\S]*waits 0\.2 s/);
   assertMatch(diagrams[3], /SYN \(t = 0\)[\s\S]*250 ms[\s\S]*cancelled/);
   assertMatch(readme, /MIT: see \[`LICENSE`\]\(LICENSE\)/);

@@ -1,8 +1,3 @@
-/**
- * `@std/fmt/colors`, from the npm package `deno-std`, with the types of `colors.d.ts`.
- * deno.json maps the name here.
- *
- * @module
- */
+/** `@std/fmt/colors`, from the npm package `deno-std`, with the types of `colors.d.ts`. @module */
 // @ts-types="./colors.d.ts"
 export * from "npm:deno-std@1.4.0/fmt/colors.js";

@@ -5,7 +5,8 @@
  */
 // `--port N` (default 0: the OS picks one), `--log`.
 const PORT = Deno.args[0] === "--port" ? Number(Deno.args[1]) : 0;
-import { asciiUpper } from "../../lib/bytes.ts";
+import { asciiUpper, printable } from "../../lib/bytes.ts";
+import { hashAddr } from "../../lib/address.ts";
 // Loaded only with --log, so the bare floor loads no more than it did.
 const log = Deno.args.includes("--log")
   ? (await import("../../lib/log.ts")).stdoutLogger
@@ -16,6 +17,6 @@ console.log(`serverPort: ${(socket.addr as Deno.NetAddr).port}`);
 const buf = new Uint8Array(65536);
 while (true) {
   const [data, from] = await socket.receive(buf);
-  if (log) log`Received from ${from as Deno.NetAddr}: ${data}`;
+  if (log) log(`Received from ${hashAddr(from)}: ${printable(data)}`);
   await socket.send(asciiUpper(data), from);
 }

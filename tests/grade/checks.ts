@@ -3,13 +3,13 @@
  * the examples' own tests run the same functions against the examples, so the two cannot drift.
  * A check throws {@link Failed} with what was sent, what came back, and the lesson to read.
  */
-import { concat } from "@std/bytes";
 import { asciiUpper } from "../../lib/bytes.ts";
 import {
   bytes,
   enc,
   Failed,
   firstDifference,
+  joinBytes,
   lowercaseText,
   show,
   Skipped,
@@ -489,7 +489,7 @@ export const SHORT = "short message";
 export const FOUR_SCORE = "Four score and seven years ago our fathers did stuff";
 
 async function echoes(t: Target, parts: Uint8Array[], what: string, pauseMs = 0): Promise<void> {
-  const want = concat(parts);
+  const want = joinBytes(parts);
   const got = await talk(t, parts, { pauseMs });
   same(got.reply, want, what, ECHO_LESSON);
   if (!got.eof) {
@@ -529,7 +529,7 @@ const echoServer: Exercise = {
         const parts = ["Four score ", "and seven years ago ", "our fathers did stuff"].map((p) =>
           enc.encode(p)
         );
-        const want = concat(parts);
+        const want = joinBytes(parts);
         const got = await talk(t, parts, { pauseMs: 300 });
         if (got.reply.length < want.length) {
           throw new Failed(

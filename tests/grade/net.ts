@@ -3,7 +3,6 @@
  * silent or rude peer but reports what happened, and the small servers a student's client is
  * graded against. Loopback only.
  */
-import { concat } from "@std/bytes";
 import { asciiUpper } from "../../lib/bytes.ts";
 import { TimeoutError, within } from "../../lib/deadline.ts";
 
@@ -284,7 +283,7 @@ async function peer(conn: Deno.Conn, s: Seen, o: PeerOptions): Promise<void> {
     end = performance.now() + (o.idleMs ?? 3000);
     if (!o.afterEof) await send(data);
   }
-  s.data = concat(chunks);
+  s.data = joinBytes(chunks);
   if (o.afterEof && s.eof) await send(s.data);
 }
 
@@ -316,4 +315,12 @@ export async function withUdpPeer(
 /** The text of some bytes (invalid UTF-8 shown as U+FFFD). */
 export function text(data: Uint8Array): string {
   return dec.decode(data);
+}
+
+/** The arrays, one after the other, in one new array. */
+export function joinBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) (out.set(p, off), off += p.length);
+  return out;
 }

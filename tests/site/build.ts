@@ -185,7 +185,7 @@ th, td { border: 1px solid var(--line); padding: .3rem .5rem; vertical-align: to
   pre { white-space: pre-wrap; background: #f4f4f4; } .step { break-inside: avoid; } a { color: #000; } }
 `;
 
-/** The examples in the README table's order (the tour runs them all; it has no page). */
+/** The examples in the README table's order. */
 export async function examplesInOrder(): Promise<string[]> {
   const readme = await Deno.readTextFile(`${ROOT}README.md`);
   const names = [...readme.matchAll(/^\| \[`examples\/([a-z0-9_]+)\.ts`\]/gm)].map((m) => m[1]);
@@ -279,18 +279,22 @@ follows is named in its header, above.</p>
       } ms`,
     );
   }
-  // The Rosetta table, each example linked to the first step that makes the call.
-  const rosetta = section(readme, "The socket API, from Python and C to Deno").replace(
-    /\[([a-z0-9_]+)\]\(examples\/\1\.ts\)/g,
-    (all, name: string, offset: number, text: string) => {
-      const row = text.slice(text.lastIndexOf("\n", offset) + 1, offset);
-      const call = row.split(" | ")[1]?.match(/`([^`(]+)/)?.[1]?.trim() ?? "";
-      const k = (allSteps.get(name) ?? []).findIndex((s) =>
-        call && s.code.join("\n").includes(call)
-      );
-      return k < 0 ? all : `[${name}](#${name}@step-${k + 1})`;
+  // The Rosetta table, each example named linked to the first step that makes the call.
+  const rosetta = section(readme, "The socket API, from Python and C to Deno").split("\n").map(
+    (row) => {
+      const cells = row.split(" | ");
+      if (cells.length !== 3 || !/^\| (`|thr)/.test(row)) return row;
+      const call = cells[1].match(/`([^`(]+)/)?.[1]?.trim() ?? "";
+      const names = cells[2].replace(/ *\|$/, "").trim().split(", ");
+      const linked = names.map((name) => {
+        const k = (allSteps.get(name) ?? []).findIndex((s) =>
+          call && s.code.join("\n").includes(call)
+        );
+        return k < 0 ? `[${name}](examples/${name}.ts)` : `[${name}](#${name}@step-${k + 1})`;
+      });
+      return `${cells[0]} | ${cells[1]} | ${linked.join(", ")} |`;
     },
-  );
+  ).join("\n");
   const linkIndex = (href: string) => {
     const m = href.match(/^#([a-z0-9_]+)@(step-\d+)$/);
     return m ? `${m[1]}.html#${m[2]}` : link(href);
@@ -307,7 +311,7 @@ loopback during the build.</p>
 <p>To run them all at once, narrated: <code>deno task tour</code>.</p>
 ${markdown(rosetta, linkIndex)}
 ${markdown(section(readme, "Pictures"), link)}
-${markdown(section(readme, "For teachers: grading a student's program"), link)}
+${markdown(section(readme, "The web page and the grader"), link)}
 ${markdown(section(readme, "Licence"), link)}`;
   await Deno.writeTextFile(`${out}/index.html`, page("Socket examples", index));
   await Deno.copyFile(`${ROOT}LICENSE`, `${out}/src/LICENSE.txt`);

@@ -1,0 +1,75 @@
+/**
+ * The tour (tests/tour.ts): its command line, its lines streamed as they are printed, and events in
+ * their true order (a server's line about a request before the client's line about the reply).
+ */
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { Running } from "./_process.ts";
+
+Deno.test("tour: an unknown section is a usage error; --help lists the sections", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "tests/tour.ts", ...args],
+      cwd: new URL("..", import.meta.url),
+      env: { NO_COLOR: "1" },
+    }).output();
+  for (const bad of ["99", "abc", "0"]) {
+    const out = await run([bad]);
+    assertEquals(out.code, 2, bad);
+    assertMatch(new TextDecoder().decode(out.stderr), new RegExp(`^tour: no section "${bad}"`));
+  }
+  const help = new TextDecoder().decode((await run(["--help"])).stdout);
+  assertMatch(help, /^Runs every example on loopback/);
+  assertMatch(help, /^ {9}1 {2}UDP uppercase/m);
+  assertMatch(help, /^ {8}10 {2}Happy eyeballs/m);
+});
+
+Deno.test("tour: lines stream as they are printed, tagged with their program", async () => {
+  const tour = new Running([
+    "run",
+    "--allow-net=127.0.0.1,[::1],localhost",
+    `--allow-run=${Deno.execPath()}`,
+    "tests/tour.ts",
+    "10",
+  ]);
+  const seen: [number, string][] = [];
+  tour.follow((line) => seen.push([performance.now(), line]));
+  const end = await tour.wait();
+  assertEquals(end.code, 0, end.stderr);
+  // The --sequential run waits 2 s on the dead IPv6 address: its first line must be shown
+  // then, not when the run ends (before, each step's output came in one block at its end).
+  const start = seen.findIndex(([, l]) => l.includes("--sequential"));
+  const trying = seen.find(([, l], i) =>
+    i > start && /happy_eyeballs_client +\| Trying ::1/.test(l)
+  );
+  const gaveUp = seen.find(([, l], i) => i > start && /\| +::1 cancelled at 2\d{3}/.test(l));
+  assert(trying && gaveUp, seen.map(([, l]) => l).join("\n"));
+  assert(gaveUp[0] - trying[0] > 1500, `shown ${(gaveUp[0] - trying[0]).toFixed(0)} ms apart`);
+});
+
+Deno.test("tour: a server's line about a request comes before the client's line about the reply", async () => {
+  const tour = new Running([
+    "run",
+    "--allow-net=127.0.0.1,[::1],localhost",
+    `--allow-run=${Deno.execPath()}`,
+    "tests/tour.ts",
+    "1",
+    "3",
+  ]);
+  const seen: string[] = [];
+  tour.follow((line) => seen.push(line));
+  const end = await tour.wait();
+  assertEquals(end.code, 0, end.stderr);
+  const at = (re: RegExp) => {
+    const i = seen.findIndex((l) => re.test(l));
+    assert(i >= 0, `no ${re} in:\n${seen.join("\n")}`);
+    return i;
+  };
+  // UDP: the server logs the datagram, then replies; the client prints the reply it got.
+  assert(
+    at(/udp_server +\| Received from .*: udp is lazy$/) <
+      at(/udp_client +\| Returned from server: UDP IS LAZY$/),
+  );
+  // Echo: the server logs the connection and each chunk before the client prints the echo.
+  assert(at(/echo_server +\| connection - /) < at(/echo_client +! received "/));
+  assert(at(/echo_server +\| received "/) < at(/echo_client +! received "/));
+});
