@@ -1,6 +1,6 @@
 /**
- * Running the examples as real subprocesses, exactly as the README documents them, and reading
- * what they print: for the tests and for the tour (examples/tour.ts).
+ * The one subprocess runner: the examples run as real subprocesses, exactly as the README
+ * documents them, for the tests and the tour; and the grader's program under test.
  *
  * @module
  */
@@ -22,6 +22,8 @@ export interface Output {
   /** Everything printed to stderr. */
   stderr: string;
 }
+
+import { cpuSeconds, hasProc, processTree } from "./_proc.ts";
 
 const decoder = new TextDecoder();
 
@@ -63,7 +65,14 @@ export async function deno(
   }
 }
 
-/** A long-running script (a server) whose output can be awaited line by line. */
+/** The command could not be started at all (not found, not executable). */
+export class CannotStart extends Error {}
+
+/**
+ * A running process whose output can be awaited line by line: an example started with
+ * `new Running(["run", ...])` (the arguments after `deno`), or any command with
+ * {@link Running.command} (the grader's program under test).
+ */
 export class Running {
   #child: Deno.ChildProcess;
   #stdout = "";
@@ -73,6 +82,7 @@ export class Running {
   #follower?: (line: string, stream: "stdout" | "stderr") => void;
   #keep = true;
   #shown = { stdout: 0, stderr: 0 };
+  #code: number | null = null;
 
   /**
    * Starts `deno <args>` from the repository root, or watches a child already spawned with
@@ -106,6 +116,7 @@ export class Running {
         for (const wake of this.#waiters.splice(0)) wake();
       }
     };
+    this.#child.status.then((status) => this.#code = status.code);
     this.#done = Promise.all([pump(this.#child.stdout, "out"), pump(this.#child.stderr, "err")])
       .then(() => {
         this.#emit(true);
@@ -148,6 +159,81 @@ export class Running {
    */
   static from(child: Deno.ChildProcess, limit = Infinity): Running {
     return new Running(child, undefined, limit);
+  }
+
+  /**
+   * Starts any `command` (not Deno): `stdin` is written and closed; at most `limit` characters of
+   * each stream are kept.
+   *
+   * @throws CannotStart when the command cannot be started
+   */
+  static command(command: string[], stdin?: string, limit = Infinity): Running {
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(command[0], {
+        args: command.slice(1),
+        stdin: stdin === undefined ? "null" : "piped",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+    } catch (err) {
+      throw new CannotStart(
+        `cannot start ${JSON.stringify(command[0])}: ${(err as Error).message}`,
+      );
+    }
+    if (stdin !== undefined) {
+      const w = child.stdin.getWriter();
+      w.write(new TextEncoder().encode(stdin)).then(() => w.close()).catch(() => {});
+    }
+    return new Running(child, undefined, limit);
+  }
+
+  /** Its exit code, or null while it runs. */
+  get code(): number | null {
+    return this.#code;
+  }
+
+  /** The last non-empty line of its stderr (or stdout), for a failure message. */
+  lastWords(): string {
+    const lines = (this.#stderr.trim() || this.#stdout.trim()).split("\n");
+    const last = lines[lines.length - 1] ?? "";
+    return last ? `; it said: ${JSON.stringify(last.slice(0, 200))}` : "";
+  }
+
+  /** Waits until it exits, at most `ms`; true if it did (and its output is all read). */
+  async exited(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms));
+    const ok = await Promise.race([this.wait().then(() => true), late]);
+    clearTimeout(timer);
+    return ok;
+  }
+
+  /** CPU seconds used so far by it and every process it started (NaN without /proc). */
+  async cpu(): Promise<number> {
+    if (!hasProc) return NaN;
+    let sum = 0;
+    for (const pid of await processTree(this.pid)) sum += (await cpuSeconds(pid)) || 0;
+    return sum;
+  }
+
+  /** Stops it and every process it started: SIGTERM, then SIGKILL after 1 s. */
+  async stopAll(): Promise<void> {
+    if (this.#code === null) {
+      const tree = hasProc ? await processTree(this.pid) : [this.pid];
+      const kill = (signal: Deno.Signal) => {
+        for (const pid of tree) {
+          try {
+            Deno.kill(pid, signal);
+          } catch { /* already gone */ }
+        }
+      };
+      kill("SIGTERM");
+      await this.exited(1000);
+      kill("SIGKILL"); // whatever is left: it, or children that outlived it
+    }
+    await this.wait();
   }
 
   /** From now on, what it prints is read and dropped (a server logging under load). */

@@ -3,7 +3,7 @@
  * the tests that attack servers (hostile_tcp, servers) check afterwards that this still works.
  */
 import { assert } from "@std/assert";
-import { readToEnd, writeAll } from "./_util.ts";
+import { readToEnd, sleep, writeAll } from "./_util.ts";
 import type { Running } from "./_process.ts";
 import { cpuSeconds } from "./_proc.ts";
 import { within } from "../lib/deadline.ts";
@@ -123,7 +123,7 @@ export async function assertServes(spec: ServerSpec, port: number, server: Runni
 /** Checks that a process uses under 0.1 s of CPU in the next second (nothing spins). */
 export async function assertIdle(pid: number, what: string) {
   const cpu0 = await cpuSeconds(pid);
-  await new Promise((r) => setTimeout(r, 1000));
+  await sleep(1000);
   const busy = (await cpuSeconds(pid)) - cpu0;
   assert(busy < 0.1, `${what}: ${busy.toFixed(2)} s of CPU in 1 s with no client`);
 }

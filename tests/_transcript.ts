@@ -7,7 +7,7 @@
  */
 import { assert } from "@std/assert";
 import { lines, ROOT, Running } from "./_process.ts";
-import { within } from "../lib/deadline.ts";
+import { sleep, within } from "../lib/deadline.ts";
 
 /** One terminal of a transcript: the command typed and the lines it printed. */
 export interface Terminal {
@@ -204,7 +204,7 @@ export async function checkTranscript(
           return false;
         }
       };
-      for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && !done(); i++) await sleep(50);
     }
   } finally {
     const end = await server?.stop("SIGINT");

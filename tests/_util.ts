@@ -1,5 +1,5 @@
 /** In-process test helpers: a server on port 0 for the length of one test, always stopped. */
-import { within } from "../lib/deadline.ts";
+import { sleep, within } from "../lib/deadline.ts";
 import { type Logger } from "../lib/log.ts";
 
 /** Log lines collected by a server under test. */
@@ -26,10 +26,7 @@ export async function withServer<L extends { addr: Deno.Addr }>(
   return log;
 }
 
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
 /** Waits until `pred()` holds, polling; throws after `timeoutMs`. */
 export async function until(

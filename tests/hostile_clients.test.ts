@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals } from "@std/assert";
 import { deno } from "./_process.ts";
-import { writeAll } from "./_util.ts";
+import { sleep, writeAll } from "./_util.ts";
 
 const EVIL = "pwned\x1b]0;pwned\x07\x1b[2J\r\n";
 
@@ -99,7 +99,7 @@ async function dripping(body: (port: number) => Promise<void>) {
       (async () => {
         for (let i = 0; i < 30; i++) {
           await conn.write(new Uint8Array([0x61]));
-          await new Promise((r) => setTimeout(r, 300));
+          await sleep(300);
         }
       })().catch(() => {}).finally(() => conns.delete(conn) && conn.close());
     }
@@ -113,7 +113,7 @@ async function dripping(body: (port: number) => Promise<void>) {
       c.close();
     }
     await serving.catch(() => {});
-    await new Promise((r) => setTimeout(r, 350)); // the drip loops end
+    await sleep(350); // the drip loops end
   }
 }
 

@@ -3,6 +3,7 @@
  * serving a well-behaved client promptly, print no stack trace, and be idle afterwards.
  * (tests/servers.test.ts has the load and abuse every server is checked against.)
  */
+import { sleep } from "../lib/deadline.ts";
 import { assert, assertEquals } from "@std/assert";
 import { ROOT, type Running, startServer } from "./_process.ts";
 import { assertIdle, exchange, TCP_SERVERS } from "./_servers.ts";
@@ -74,7 +75,7 @@ Deno.test("tcp_server: a closed stdout (`| head -3`) drops the log quietly, serv
     for (const word of ["one", "two", "three"]) {
       const [reply] = await exchange(port, word);
       assertEquals(reply, word.toUpperCase());
-      await new Promise((r) => setTimeout(r, 50)); // the log line goes nowhere
+      await sleep(50); // the log line goes nowhere
     }
   } finally {
     child.kill("SIGINT");

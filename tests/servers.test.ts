@@ -1,11 +1,12 @@
 /**
  * What every server keeps doing under load and abuse, each run as a real subprocess: it exits 0
- * on SIGINT and SIGTERM, serves 300 clients at once, leaks no descriptor over 5,000
+ * on SIGINT and SIGTERM, serves 500 clients at once, leaks no descriptor over 5,000
  * connect-and-close cycles, survives a datagram flood, and is idle afterwards. And every script
  * answers a bad command line with one line and exit 2.
  */
+import { sleep } from "../lib/deadline.ts";
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { deno, ROOT, type Running, startServer } from "./_process.ts";
+import { deno, ROOT, Running, startServer } from "./_process.ts";
 import {
   assertIdle,
   assertServes,
@@ -42,13 +43,13 @@ for (const spec of [...TCP_SERVERS, ...UDP_SERVERS]) {
 }
 
 for (const spec of TCP_SERVERS) {
-  Deno.test(`${spec.script}: 300 clients at once are all served`, async () => {
+  Deno.test(`${spec.script}: 500 clients at once are all served`, async () => {
     const { server, port } = await start(spec);
     try {
       const replies = await Promise.all(
-        Array.from({ length: 300 }, () => exchange(port, spec.ask)),
+        Array.from({ length: 500 }, () => exchange(port, spec.ask)),
       );
-      assertEquals(replies.filter(([r]) => r.startsWith(spec.want)).length, 300);
+      assertEquals(replies.filter(([r]) => r.startsWith(spec.want)).length, 500);
       if (linux) await assertIdle(server.pid, spec.script);
     } finally {
       await stopped(server);
@@ -79,11 +80,51 @@ for (const spec of TCP_SERVERS) {
         // handful more than before is not a leak.
         let now = await openFds(server.pid);
         for (let i = 0; i < 20 && now > before; i++) {
-          await new Promise((r) => setTimeout(r, 100));
+          await sleep(100);
           now = await openFds(server.pid);
         }
         assert(now <= before + 4, `${now} descriptors open after 5,000 cycles, ${before} before`);
         await assertIdle(server.pid, spec.script);
+      } finally {
+        await stopped(server);
+      }
+    },
+  });
+}
+
+const hasPython = await new Deno.Command("python3", { args: ["--version"] }).output()
+  .then((o) => o.success, () => false);
+
+for (const spec of TCP_SERVERS) {
+  Deno.test({
+    name: `${spec.script}: out of descriptors (ulimit -n 40), accept() fails, pauses and goes on`,
+    ignore: !linux || !hasPython,
+    async fn() {
+      // python3 lowers the descriptor limit, then becomes the server (exec): as `ulimit -n 40`.
+      const limit =
+        "import os, resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40));" +
+        " os.execv(sys.argv[1], sys.argv[1:])";
+      const server = Running.command([
+        "python3",
+        "-c",
+        limit,
+        Deno.execPath(),
+        "run",
+        "--allow-net",
+        `${ROOT}examples/${spec.script}.ts`,
+        "--port",
+        "0",
+      ]);
+      try {
+        const port = Number((await server.waitFor(spec.port))[1]);
+        // 60 clients the kernel accepts for it, more than it has descriptors for.
+        const held: Deno.Conn[] = [];
+        for (let i = 0; i < 60; i++) held.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+        await server.waitFor(/accept\(\) failed: /);
+        for (const c of held) c.close();
+        // A plain `for await (const conn of listener)` would have ended at the first EMFILE.
+        const [reply] = await exchange(port, spec.ask);
+        assert(reply.startsWith(spec.want), reply);
       } finally {
         await stopped(server);
       }

@@ -3,7 +3,7 @@ import { bind, serve } from "../examples/udp_server.ts";
 import { NoReplyError, uppercase } from "../examples/udp_client.ts";
 import { deno, lines, startServer } from "./_process.ts";
 import { checkTranscript } from "./_transcript.ts";
-import { withServer } from "./_util.ts";
+import { sleep, withServer } from "./_util.ts";
 import { assertPasses } from "./grade/checks.ts";
 
 const enc = new TextEncoder();
@@ -71,7 +71,7 @@ Deno.test("udp: a reply to the first send that arrives during the second wait is
     // The server answers the first request only after 80 ms: past the client's first 50 ms wait.
     const serving = (async () => {
       const [data, from] = await server.receive();
-      await new Promise((r) => setTimeout(r, 80));
+      await sleep(80);
       await server.send(data.map((x) => x ^ 0x20), from);
       return server.receive(); // the resend arrives too; the reply to it is never needed
     })();
@@ -93,7 +93,7 @@ Deno.test("udp: a datagram from a stranger is not the reply; the server's is", a
     const serving = (async () => {
       const [data, from] = await server.receive();
       await stranger.send(enc.encode("SPOOF"), from);
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
       await server.send(data, from);
     })();
     const reply = await uppercase(server.addr as Deno.NetAddr, enc.encode("real"), {

@@ -28,10 +28,11 @@ import {
   CannotStart,
   type ClientRun,
   freePort,
-  Program,
+  startProgram,
   substitute,
   waitBound,
 } from "./program.ts";
+import type { Running } from "../_process.ts";
 import { within } from "../../lib/deadline.ts";
 
 const USAGE = `usage: deno task grade [EXERCISE [--json] -- COMMAND...]
@@ -95,10 +96,10 @@ export async function grade(
     }
     const host = "127.0.0.1";
     const port = freePort(ex.transport, host);
-    let program: Program | undefined;
+    let program: Running | undefined;
     done(
       await attempt(check.name, async () => {
-        program = new Program(substitute(command, { host, port: `${port}` }));
+        program = startProgram(substitute(command, { host, port: `${port}` }));
         await waitBound(program, ex.transport, host, port).catch((err) => {
           neverListened = err.message;
           throw err;
@@ -117,7 +118,7 @@ export async function grade(
         });
       }),
     );
-    await program?.stop();
+    await program?.stopAll();
   }
   return results;
 }
@@ -131,10 +132,10 @@ async function runClient(
     (o.message !== undefined && !takesMessage ? `${o.message}\n` : undefined);
   const values = { host: o.host, port: `${o.port}`, message: o.message ?? "" };
   const t0 = performance.now();
-  const program = new Program(substitute(command, values), stdin ?? "");
+  const program = startProgram(substitute(command, values), stdin ?? "");
   const exited = await program.exited(o.limitMs);
   const ms = performance.now() - t0;
-  await program.stop();
+  await program.stopAll();
   return { stdout: program.stdout, stderr: program.stderr, code: exited ? program.code : null, ms };
 }
 

@@ -4,7 +4,7 @@
  * graded against. Loopback only.
  */
 import { asciiUpper } from "../../lib/bytes.ts";
-import { TimeoutError, within } from "../../lib/deadline.ts";
+import { sleep, TimeoutError, within } from "../../lib/deadline.ts";
 
 /** A check failed: the message is the one or two sentences shown to the student. */
 export class Failed extends Error {
@@ -60,9 +60,7 @@ export function lowercaseText(count: number): Uint8Array {
   return out;
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep };
 
 /** What one TCP exchange gave. */
 export interface Talk {
