@@ -69,8 +69,7 @@ export function parseHead(head: string): Head {
     if (name === "content-length") lengths = new Set([...lengths, ...value.split(/ *, */)]);
     if (name === "transfer-encoding") coding = value.split(",").pop()!.trim().toLowerCase();
   }
-  // The body's length (6.3): a Content-Length that is one number, a Transfer-Encoding that ends
-  // in chunked. Guessing here is how request smuggling starts.
+  // The body's length (6.3): one Content-Length number, or a Transfer-Encoding ending in chunked.
   if (lengths.size > 1 || [...lengths].some((n) => !/^\d+$/.test(n))) {
     return { status: 400, reason: "a bad or conflicting Content-Length" };
   }
@@ -110,9 +109,10 @@ export async function handle(conn: Deno.Conn, timeoutMs = 10_000, log = stdoutLo
     reading = undefined;
     text = new TextDecoder("latin1").decode(buf.subarray(0, len)); // a byte, a character
   }
+  const blank = /\r?\n\r?\n/.exec(text); // the empty line that ends the head
   let req: Head = { status: 431, reason: "head too large" };
   if (reading) req = { status: 408, reason: "head unfinished" };
-  else if (/\r?\n\r?\n/.test(text)) req = parseHead(text.split(/\r?\n\r?\n/)[0]);
+  else if (blank) req = parseHead(text.slice(0, blank.index));
   // GET and HEAD: 404, there are no pages; any other method: 501, as in the original.
   const status = "status" in req ? req.status : ["GET", "HEAD"].includes(req.method) ? 404 : 501;
   // sendall(): the whole response, looping over partial writes.
@@ -120,8 +120,10 @@ export async function handle(conn: Deno.Conn, timeoutMs = 10_000, log = stdoutLo
   for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
   const what = "method" in req ? `${req.method} ${req.target.slice(0, 100)}` : `(${req.reason})`;
   log(`${hashAddr(conn.remoteAddr)} ${what} -> ${status}`);
-  // The lingering close (RFC 9112 9.6): shutdown(SHUT_WR), then drop what the client still
-  // sends for up to 1 s. A close() with unread bytes sends a reset that can destroy the reply.
+  // The lingering close (RFC 9112 9.6) if the client may still send (a body, bytes past the head):
+  // close() with unread bytes sends a reset that can destroy the reply. shutdown(SHUT_WR), drain.
+  const body = /^(content-length|transfer-encoding):/im.test(text);
+  if (blank && blank.index + blank[0].length === len && !body) return;
   await conn.closeWrite().catch(() => {});
   const drainEnd = performance.now() + 1000;
   const drain = () => within(reading ?? conn.read(buf), drainEnd - performance.now(), "");
@@ -148,12 +150,10 @@ export async function serve(
     }
     const task = handle(conn, timeoutMs, log)
       .catch((err) => log(`${hashAddr(conn.remoteAddr)}: ${explain(err)}`))
-      // close(): the client's socket, whatever happened.
-      .finally(() => (closeQuietly(conn), clients.delete(conn)));
+      .finally(() => (closeQuietly(conn), clients.delete(conn))); // close(), whatever happened
     clients.set(conn, task);
   }
-  // Stopped: close the clients still connected, and wait for their tasks to end.
-  for (const conn of clients.keys()) closeQuietly(conn);
+  for (const conn of clients.keys()) closeQuietly(conn); // stopped: end the exchanges left
   await Promise.all(clients.values());
 }
 

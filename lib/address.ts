@@ -1,7 +1,4 @@
-/**
- * Socket addresses, written the way the course documents write them.
- * @module
- */
+/** Socket addresses, written the way the course documents write them. @module */
 import { strong } from "./log.ts";
 
 /** A host and port, as Deno's `NetAddr` carries them. */
@@ -48,10 +45,7 @@ export function isWildcard(host: string): boolean {
   return host === "0.0.0.0" || host === "::" || host === "[::]";
 }
 
-/**
- * Same host and port? An IPv4 peer seen on a dual-stack IPv6 socket (`::ffff:127.0.0.1`) is the
- * same as `127.0.0.1`.
- */
+/** Same host and port? `::ffff:127.0.0.1`, seen on a dual-stack socket, is `127.0.0.1`. */
 export function sameAddress(a: HostPort, b: HostPort): boolean {
   const norm = (h: string) => stripBrackets(h).replace(/^::ffff:/i, "").toLowerCase();
   return a.port === b.port && norm(a.hostname) === norm(b.hostname);
@@ -106,10 +100,7 @@ export function serverBanner(addr: HostPort): string[] {
   return lines;
 }
 
-/**
- * `inet_pton(AF_INET6, ...)`: an IPv6 address as its 16 bytes, network byte order. Handles `::`
- * compression and an embedded IPv4 tail (`::ffff:127.0.0.1`).
- */
+/** `inet_pton(AF_INET6, ...)`: an IPv6 address's 16 bytes (`::` and `::ffff:a.b.c.d` too). */
 export function ipv6Bytes(address: string): Uint8Array {
   let text = stripBrackets(address).replace(/%.*$/, ""); // drop a zone id (fe80::1%eth0)
   const out = new Uint8Array(16);

@@ -23,18 +23,18 @@ export function within<T>(
   ms: number,
   message: string,
 ): Promise<T> {
-  const abort = new AbortController();
-  const promise = typeof call === "function" ? call(abort.signal) : call;
+  const abort = typeof call === "function" ? new AbortController() : undefined;
+  const promise = typeof call === "function" ? call(abort!.signal) : call;
   if (ms === Infinity) return promise;
-  let timer: ReturnType<typeof setTimeout>;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
       const err = new TimeoutError(message);
-      abort.abort(err);
+      abort?.abort(err);
       reject(err);
     }, Math.max(0, ms));
+    // Settled first: the timer is cleared. After a timeout, settling changes nothing.
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -1,7 +1,6 @@
 /**
- * Log lines, written the moment they are logged (so a transcript shows events in the order they
- * happened), with a little colour for emphasis and none when it would get in the way: colour is
- * off when `NO_COLOR` is set (https://no-color.org) or when stdout is not a terminal.
+ * Log lines, written the moment they are logged, so a transcript shows events in true order; and
+ * colour for emphasis, off with `NO_COLOR` (https://no-color.org) or when stdout is no terminal.
  * @module
  */
 import { bold, dim, setColorEnabled } from "@std/fmt/colors";
@@ -27,10 +26,18 @@ export function faint(text: string): string {
 /** Where a server's per-peer lines go: a function that takes one line. */
 export type Logger = (line: string) => void;
 
+const encoder = new TextEncoder();
+
 /**
- * The default logger: the line to stdout, at once, with `console.log`. If stdout is closed (as in
- * `... | head -3`), the line is dropped without an error, and the server goes on serving.
+ * The default logger: the line to stdout at once, in one `write()` (a `console.log` per line
+ * halved the HTTP server's requests per second). If stdout is closed (as in `... | head -3`), the
+ * line is dropped without an error, and the server goes on serving.
  */
 export function stdoutLogger(line: string): void {
-  console.log(line);
+  const bytes = encoder.encode(`${line}\n`);
+  try {
+    for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
+  } catch {
+    // stdout is closed: the log goes nowhere
+  }
 }

@@ -374,10 +374,6 @@ usage: deno task bench [options]
             cmd: deno(net, "examples/http_server.ts"),
           },
           {
-            name: "  same, deno task http-server's flags",
-            cmd: deno([...net, "--v8-flags=--max-semi-space-size=2"], "examples/http_server.ts"),
-          },
-          {
             name: "floor: tests/bench/floor_http.ts",
             cmd: ["deno", "run", ...net, "tests/bench/floor_http.ts", "--port", "{port}"],
             floor: true,
