@@ -156,3 +156,26 @@ Deno.test("site: a header whose transcript no longer matches a real run fails th
   assertEquals(out.code, 1, out.stdout);
   assertMatch(out.stderr, /^site: examples\/tcp_client\.ts drifted from its header's transcript/);
 });
+
+Deno.test("site: a transcript shows a server's line about a request before the client's about the reply", async () => {
+  assertEquals(built.code, 0, built.stderr);
+  const transcriptOf = async (name: string) => {
+    const html = await Deno.readTextFile(`${SITE}/${name}.html`);
+    const run = html.match(/<pre class="transcript"><code>([\s\S]*?)<\/code><\/pre>/)?.[1] ?? "";
+    return unescape(run.replace(/<[^>]+>/g, "")).split("\n");
+  };
+  const udp = await transcriptOf("udp_server");
+  const at = (lines: string[], re: RegExp) => {
+    const i = lines.findIndex((l) => re.test(l));
+    assert(i >= 0, `no ${re} in:\n${lines.join("\n")}`);
+    return i;
+  };
+  assert(
+    at(udp, /^udp_server +\| Received from .*: udp is lazy$/) < at(udp, /^udp_client +\| Returned/),
+  );
+  const echo = await transcriptOf("echo_client");
+  assert(
+    at(echo, /^echo_server +\| received "Four score and s"$/) <
+      at(echo, /^echo_client +! received "Four/),
+  );
+});

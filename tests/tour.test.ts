@@ -23,18 +23,24 @@ Deno.test("tour: an unknown section is a usage error; --help lists the sections"
   assertMatch(help, /^ {8}10 {2}Happy eyeballs/m);
 });
 
-Deno.test("tour: lines stream as they are printed, tagged with their program", async () => {
-  const tour = new Running([
+/** Runs the tour's `sections` as `deno task tour` does; each line it printed, and when. */
+async function tour(...sections: string[]): Promise<[number, string][]> {
+  const run = new Running([
     "run",
     "--allow-net=127.0.0.1,[::1],localhost",
     `--allow-run=${Deno.execPath()}`,
     "tests/tour.ts",
-    "10",
+    ...sections,
   ]);
   const seen: [number, string][] = [];
-  tour.follow((line) => seen.push([performance.now(), line]));
-  const end = await tour.wait();
+  run.follow((line) => seen.push([performance.now(), line]));
+  const end = await run.wait();
   assertEquals(end.code, 0, end.stderr);
+  return seen;
+}
+
+Deno.test("tour: lines stream as they are printed, tagged with their program", async () => {
+  const seen = await tour("10");
   // The --sequential run waits 2 s on the dead IPv6 address: its first line must be shown
   // then, not when the run ends (before, each step's output came in one block at its end).
   const start = seen.findIndex(([, l]) => l.includes("--sequential"));
@@ -47,18 +53,7 @@ Deno.test("tour: lines stream as they are printed, tagged with their program", a
 });
 
 Deno.test("tour: a server's line about a request comes before the client's line about the reply", async () => {
-  const tour = new Running([
-    "run",
-    "--allow-net=127.0.0.1,[::1],localhost",
-    `--allow-run=${Deno.execPath()}`,
-    "tests/tour.ts",
-    "1",
-    "3",
-  ]);
-  const seen: string[] = [];
-  tour.follow((line) => seen.push(line));
-  const end = await tour.wait();
-  assertEquals(end.code, 0, end.stderr);
+  const seen = (await tour("1", "3")).map(([, line]) => line);
   const at = (re: RegExp) => {
     const i = seen.findIndex((l) => re.test(l));
     assert(i >= 0, `no ${re} in:\n${seen.join("\n")}`);
