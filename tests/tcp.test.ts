@@ -1,5 +1,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { bind, serve } from "../examples/tcp_server.ts";
+import * as plain from "../examples/tcp_server.ts";
+import * as hardened from "../examples/hardened_tcp_server.ts";
 import { uppercase } from "../examples/tcp_client.ts";
 import { deno, lines, startServer } from "./_process.ts";
 import { neverReads, sleep, until, upperReference, withServer, writeAll } from "./_util.ts";
@@ -71,24 +73,26 @@ Deno.test("tcp: the course's TCPClient (send, one recv, no half-close) gets its 
   });
 });
 
-Deno.test("tcp: a client that resets mid-stream ends only its own exchange", async () => {
-  const log = await withServer(bind("127.0.0.1", 0), serve, async (addr, log) => {
-    // The rude client writes 8 MiB and never reads: the server's echo fills our receive buffer,
-    // its writes block, and our writes block behind them. Then we close with unread data, which
-    // sends a reset (RST) instead of FIN, in the middle of the server's write.
-    const rude = await Deno.connect({ port: addr.port });
-    const writing = writeAll(rude, new Uint8Array(8 << 20).fill(0x61)).catch(() => {});
-    await sleep(100);
-    rude.close();
-    await writing;
-    await until(
-      () => log.some((l) => /reset|broken pipe/i.test(l)),
-      () => `a reset logged: ${log}`,
-    );
-    assertEquals(dec.decode(await uppercase(addr, enc.encode("still there?"))), "STILL THERE?");
+for (const [name, server] of [["tcp_server", plain], ["hardened_tcp_server", hardened]] as const) {
+  Deno.test(`${name}: a client that resets mid-stream ends only its own exchange`, async () => {
+    const log = await withServer(server.bind("127.0.0.1", 0), server.serve, async (addr, log) => {
+      // The rude client writes 8 MiB and never reads: the server's echo fills our receive buffer,
+      // its writes block, and our writes block behind them. Then we close with unread data, which
+      // sends a reset (RST) instead of FIN, in the middle of the server's write.
+      const rude = await Deno.connect({ port: addr.port });
+      const writing = writeAll(rude, new Uint8Array(8 << 20).fill(0x61)).catch(() => {});
+      await sleep(100);
+      rude.close();
+      await writing;
+      await until(
+        () => log.some((l) => /reset|broken pipe/i.test(l)),
+        () => `a reset logged: ${log}`,
+      );
+      assertEquals(dec.decode(await uppercase(addr, enc.encode("still there?"))), "STILL THERE?");
+    });
+    assert(!log.some((l) => l.startsWith("accept() failed")));
   });
-  assert(!log.some((l) => l.startsWith("accept failed")));
-});
+}
 
 Deno.test("tcp: a silent client holds only its own connection; others are served meanwhile", async () => {
   const listener = bind("127.0.0.1", 0);
