@@ -54,9 +54,9 @@ type Failure = { address: string; reason: string };
 
 /** Every address failed (or the overall timeout passed): why, address by address. */
 export class HappyEyeballsError extends UserError {
-  constructor(host: string, port: number, readonly failures: Failure[]) {
+  constructor(host: string, port: number, readonly failures: Failure[], lookup = "") {
     const list = failures.map((f) => `${f.address} (${f.reason})`).join("; ");
-    super(`could not connect to ${host} port ${port}: ${list || "no address found"}`);
+    super(list ? `could not connect to ${host} port ${port}: ${list}` : lookup); // no address: why
   }
 }
 
@@ -78,9 +78,9 @@ export async function connectHappyEyeballs<C extends { close(): void } = Deno.Tc
   const delay = options.sequential ? Infinity : Math.max(10, options.attemptDelayMs ?? 250);
   const queues: Record<Family, string[]> = { 4: [], 6: [] }; // addresses not yet tried
   const answeredAt: Record<Family, number> = { 4: NaN, 6: NaN }; // NaN: no answer yet
-  const attempts = new Map<string, AbortController>(),
-    failures: Failure[] = [];
+  const failures: Failure[] = [], attempts = new Map<string, AbortController>(); // in flight
   let won: HappyResult<C> | undefined, firstAt = Infinity, lastAt = -Infinity, next = prefer;
+  let lookupError = `no address found for ${bare}`; // what to say if no address is found
   let wake = () => {}; // the race sleeps until an answer, a result or a timer wakes it
 
   // getaddrinfo for AAAA and A at once (section 3); each answer queues its new addresses.
@@ -93,7 +93,7 @@ export async function connectHappyEyeballs<C extends { close(): void } = Deno.Tc
   for (const f of [6, 4] as const) {
     const lookup = literal ? Promise.resolve(literal === f ? [bare] : []) : resolve(bare, f);
     lookup.then((found) => answer(f, found), (err) => {
-      failures.push({ address: `IPv${f} lookup`, reason: explain(err) }); // no address, and why
+      lookupError = explain(err).replace(/IPv[46] address/, "address");
       answer(f, []);
     });
   }
@@ -145,7 +145,7 @@ export async function connectHappyEyeballs<C extends { close(): void } = Deno.Tc
   }
   attempts.clear();
   if (won) return won;
-  throw new HappyEyeballsError(bare, port, failures);
+  throw new HappyEyeballsError(bare, port, failures, lookupError);
 }
 
 /** One line per step of the race, as the client prints it. */

@@ -36,8 +36,16 @@ export function tryTo<T>(what: string, call: () => T): T {
 }
 
 /** One hint per kind of failure a student meets while learning sockets. */
-function hint(err: unknown): string {
+function hint(err: unknown, context = ""): string {
   const e = Deno.errors;
+  // Deno.connect's own getaddrinfo: the name is in the context, `cannot connect to NAME:PORT`.
+  const lookup = err instanceof Error && /^failed to lookup address/.test(err.message);
+  if (lookup) {
+    const name = context.match(/ ([^ ]+?):\d+$/)?.[1].replace(/^\[|\]$/g, "") ?? "that name";
+    return /Temporary failure/.test(err.message)
+      ? `cannot resolve ${name}: no answer from the name server (offline?)`
+      : `no address found for ${name}`;
+  }
   if (err instanceof e.AddrInUse) {
     return "address already in use: another program (maybe an earlier run) has this port; " +
       "stop it or choose another --port (0 lets the OS pick a free one)";
@@ -80,12 +88,12 @@ function hint(err: unknown): string {
  * Turns an error into the one line a user should read: the context chain joined by `: `, ending
  * with a hint for the root cause.
  */
-export function explain(err: unknown): string {
+export function explain(err: unknown, context = ""): string {
   if (err instanceof UserError || err instanceof UsageError) return err.message;
   if (err instanceof Error && err.cause !== undefined && !isDenoError(err)) {
-    return `${err.message}: ${explain(err.cause)}`;
+    return `${err.message}: ${explain(err.cause, err.message)}`;
   }
-  return hint(err);
+  return hint(err, context);
 }
 
 function isDenoError(err: Error): boolean {

@@ -18,12 +18,15 @@ export interface ResolvedAddress {
 }
 
 /**
- * `getaddrinfo(host)`: every address of `host`, in the system's order. A literal address is
- * returned as it is, without a lookup.
- *
- * missing
+ * `getaddrinfo(host)`: every address of `host`, in the system's order; a literal address as it
+ * is, without a lookup. A failure is one line: `no address found for NAME`, `cannot resolve NAME:
+ * no answer from the name server (offline?)`, or the permission it needs.
  */
-export async function getaddrinfo(host: string, family: 0 | 4 | 6 = 0): Promise<ResolvedAddress[]> {
+export async function getaddrinfo(
+  host: string,
+  family: 0 | 4 | 6 = 0,
+  look = lookup, // the system's; a test passes one that answers by itself
+): Promise<ResolvedAddress[]> {
   const bare = stripBrackets(host);
   if (isIPv4Literal(bare) || isIPv6Literal(bare)) {
     const f = isIPv6Literal(bare) ? 6 : 4;
@@ -36,20 +39,22 @@ export async function getaddrinfo(host: string, family: 0 | 4 | 6 = 0): Promise<
     return [{ address: bare, family: f }];
   }
   try {
-    const found = await lookup(bare, { all: true, family, order: "verbatim" });
+    const found = await look(bare, { all: true, family, order: "verbatim" });
     return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
   } catch (err) {
     const code = (err as { code?: string }).code;
-    const fam = family === 0 ? "" : `IPv${family} `;
     if (code === "ENOTFOUND" || code === "EAI_NONAME" || code === "ENODATA") {
-      throw new UserError(`cannot resolve "${bare}": no ${fam}address found for that name`);
+      throw new UserError(`no ${family === 0 ? "" : `IPv${family} `}address found for ${bare}`);
+    }
+    if (code === "EAI_AGAIN") {
+      throw new UserError(`cannot resolve ${bare}: no answer from the name server (offline?)`);
     }
     if (code === "EPERM" || err instanceof Deno.errors.NotCapable) {
       throw new UserError(
         `no permission to look up "${bare}": add it to --allow-net (e.g. --allow-net=${bare})`,
       );
     }
-    throw new UserError(`cannot resolve "${bare}": ${(err as Error).message}`);
+    throw new UserError(`cannot resolve ${bare}: ${(err as Error).message}`);
   }
 }
 

@@ -5,30 +5,14 @@
  * @module
  */
 
-/** One service entry. */
-export interface Service {
-  /** The official name (`http`). */
-  name: string;
-  /** The port number (80). */
-  port: number;
-  /** `tcp` or `udp`. */
-  protocol: "tcp" | "udp";
-  /** Other names (`www`). */
-  aliases: string[];
-}
+/** One service entry: `http 80/tcp www` is name, port, protocol and aliases. */
+export type Service = { name: string; port: number; protocol: "tcp" | "udp"; aliases: string[] };
 
-/** Where the answers came from: the path of the file read, or the built-in table. */
-export type ServicesSource = string;
-
-/** The services table and where it came from. */
-export interface Services {
-  /** Every entry. */
-  entries: Service[];
-  /** The file read (`/etc/services` unless told otherwise), or `built-in table` (and why). */
-  source: ServicesSource;
-  /** Why /etc/services was not used, if it was not. */
-  fallbackReason?: string;
-}
+/**
+ * The services table, the file it came from (or `built-in table`), and why /etc/services was not
+ * used, if it was not.
+ */
+export type Services = { entries: Service[]; source: string; fallbackReason?: string };
 
 // The well-known ports the course documents use, with IANA's names and protocols.
 const BUILT_IN: [string, number, string[], ("tcp" | "udp")[]][] = [

@@ -65,6 +65,51 @@ export async function deno(
   }
 }
 
+/**
+ * Whether this machine lets a test make a network namespace with nothing but loopback
+ * (`unshare -rn`, util-linux): there, a name lookup cannot leave the machine, and fails at once.
+ */
+export async function canIsolate(): Promise<boolean> {
+  if (Deno.build.os !== "linux") return false;
+  try {
+    return (await new Deno.Command("unshare", { args: ["-rn", "true"], stderr: "null" }).output())
+      .success;
+  } catch {
+    return false; // no unshare here, or no permission to run it
+  }
+}
+
+/**
+ * Runs `deno <args>` in a network namespace with only loopback (see {@link canIsolate}): a
+ * lookup through the system resolver finds no name server, and no packet leaves the machine.
+ */
+export function denoOffline(args: string[]): Promise<Output> {
+  const run = `ip link set lo up 2>/dev/null; exec "$0" "$@"`;
+  return command(["unshare", "-rn", "sh", "-c", run, Deno.execPath(), ...args]);
+}
+
+/** Runs any command to completion from the repository root (killed after 20 s). */
+async function command(argv: string[]): Promise<Output> {
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  try {
+    const out = await child.output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The command could not be started at all (not found, not executable). */
 export class CannotStart extends Error {}
 

@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { getservbyname, getservbyport, loadServices, parseServices } from "../lib/services.ts";
 import { deno, lines } from "./_process.ts";
+import { getaddrinfo } from "../lib/resolve.ts";
+import { explain } from "../lib/errors.ts";
 import { checkTranscript } from "./_transcript.ts";
 
 Deno.test("services: /etc/services format, and the built-in table when the file is missing", async () => {
@@ -55,12 +57,29 @@ Deno.test("lookup script: getaddrinfo for localhost, ssh and 80, from /etc/servi
       'getaddrinfo("localhost", "http"):\n  AF_INET   SOCK_STREAM  IPPROTO_TCP  127.0.0.1  port 80\n',
     ),
   );
+});
 
-  const unknown = await deno(["run", "--allow-net", "examples/lookup.ts", "no-such-host.invalid"]);
-  assertEquals(unknown.code, 1);
-  assertEquals(lines(unknown.stderr), [
-    'lookup: cannot resolve "no-such-host.invalid": no address found for that name',
-  ]);
+/** A system lookup that fails as getaddrinfo does, with `code`, and sends nothing. */
+const failing = (code: string) => () => Promise.reject(Object.assign(new Error(code), { code }));
+
+Deno.test("getaddrinfo: one wording for a name that does not exist and for no name server", async () => {
+  for (
+    const [code, said] of [
+      ["ENOTFOUND", "no address found for nosuch.test"],
+      ["EAI_NONAME", "no address found for nosuch.test"],
+      ["EAI_AGAIN", "cannot resolve nosuch.test: no answer from the name server (offline?)"],
+    ]
+  ) {
+    const err = await getaddrinfo("nosuch.test", 0, failing(code)).catch((e) => e);
+    assertEquals(explain(err), said, code);
+  }
+  const v6 = await getaddrinfo("nosuch.test", 6, failing("ENOTFOUND")).catch((e) => e);
+  assertEquals(explain(v6), "no IPv6 address found for nosuch.test");
+  // A literal is never looked up.
+  assertEquals(await getaddrinfo("[::1]", 0, failing("EAI_AGAIN")), [{
+    address: "::1",
+    family: 6,
+  }]);
 });
 
 Deno.test("lookup.ts: its header's try-it transcript, run for real", async () => {
