@@ -50,7 +50,7 @@ export async function client(
     throw withContext(`cannot connect to ${hostPort({ hostname: host, port })}`, err);
   });
   try {
-    log(`sending "${msg}"`);
+    log(`sending "${printable(new TextEncoder().encode(msg))}"`); // escapes stay escaped
     // sendall(), then shutdown(SHUT_WR): "that is the whole message". Reading goes on meanwhile,
     // or a long message deadlocks once both sides' buffers are full.
     const message = new TextEncoder().encode(msg);

@@ -12,7 +12,7 @@
  * Connected to 127.0.0.1 at 1.1 ms
  * HTTP/1.1 404 Not Found
  * ...
- * Data was received in 1 reads
+ * Data was received in 1 read
  * ```
  * Source: Bonaventure, CNP3, "Writing simple networked applications": httpclient.py and happy
  * eyeballs; `--sequential` is Beej's getaddrinfo loop. Fixed: a dead address was waited out; no
@@ -68,12 +68,10 @@ export async function connectHappyEyeballs<C extends { close(): void } = Deno.Tc
 ): Promise<HappyResult<C>> {
   const { clock = realClock, resolve = resolveFamily, timeoutMs = Infinity } = options;
   // The default dial: socket() + connect() to one literal address, abortable.
-  const tcp: Dial<Deno.TcpConn> = (hostname, port, signal) =>
-    Deno.connect({ hostname, port, signal });
+  const tcp: Dial<Deno.Conn> = (hostname, port, signal) => Deno.connect({ hostname, port, signal });
   const dial = (options.dial ?? tcp) as Dial<C>, trace = options.trace ?? (() => {});
   const t0 = clock.now(), stamp = () => Math.round((clock.now() - t0) * 10) / 10;
-  const bare = stripBrackets(host);
-  const literal = isIPv6Literal(bare) ? 6 : isIPv4Literal(bare) ? 4 : 0;
+  const bare = stripBrackets(host), literal = isIPv6Literal(bare) ? 6 : isIPv4Literal(bare) ? 4 : 0;
   const prefer: Family = literal || options.preferFamily || 6, other: Family = prefer === 6 ? 4 : 6;
   const delay = options.sequential ? Infinity : Math.max(10, options.attemptDelayMs ?? 250);
   const queues: Record<Family, string[]> = { 4: [], 6: [] }; // addresses not yet tried
@@ -149,12 +147,14 @@ export async function connectHappyEyeballs<C extends { close(): void } = Deno.Tc
 }
 
 /** One line per step of the race, as the client prints it. */
-export const describeEvent = (e: TraceEvent): string =>
-  e.kind === "resolved"
-    ? `IPv${e.family} addresses after ${e.at} ms: ${e.addresses.join(", ") || "none"}`
-    : e.kind === "attempt"
-    ? `Trying ${e.address} at ${e.at} ms`
-    : `  ${e.address} ${e.kind} at ${e.at} ms${e.reason ? `: ${e.reason}` : ""}`;
+export function describeEvent(e: TraceEvent): string {
+  if (e.kind === "attempt") return `Trying ${e.address} at ${e.at} ms`;
+  const why = "reason" in e && e.reason ? `: ${e.reason}` : "";
+  if (e.kind !== "resolved") return `  ${e.address} ${e.kind} at ${e.at} ms${why}`;
+  const unique = [...new Set(e.addresses)], dropped = e.addresses.length - unique.length;
+  const list = (unique.join(", ") || "none") + (dropped ? ` (${dropped} duplicate dropped)` : "");
+  return `IPv${e.family} addresses after ${e.at} ms: ${list}`;
+}
 
 const USAGE = `Looks HOST up, races its IPv6 and IPv4 addresses (RFC 8305), and GETs / there.
 usage: deno run --allow-net examples/happy_eyeballs_client.ts HOST [PORT (default 80)] [options]
@@ -192,7 +192,7 @@ if (import.meta.main) {
         if (++reads > 1024) throw new Error("the response is over 16 MiB");
       }
       console.log(terminalSafe(text + decoder.decode()).trimEnd()); // a server's escapes stay escaped
-      console.log(`Data was received in ${reads} reads`);
+      console.log(`Data was received in ${reads} read${reads === 1 ? "" : "s"}`);
     } finally {
       conn.close(); // close()
     }

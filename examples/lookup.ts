@@ -26,8 +26,8 @@ import { getservbyname, getservbyport, loadServices, type Services } from "../li
 const USAGE =
   `Shows what the resolver knows: this host's name, NAME's addresses, SERVICE's port, the interfaces.
 usage: deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts [NAME] [SERVICE]
-  NAME      the host name to look up (default localhost)
-  SERVICE   a service name or a port number (default http)`;
+  NAME        the host name to look up (default localhost)
+  SERVICE     a service name or a port number (default http)`;
 
 /** A service name or number as a port, like getaddrinfo's second argument. */
 export function servicePort(services: Services, service: string): number {

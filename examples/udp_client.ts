@@ -85,7 +85,7 @@ if (import.meta.main) {
     const [{ address }] = await getaddrinfo(host);
     const server: Deno.NetAddr = { transport: "udp", hostname: address, port };
     console.log(`I'm configured to send UDP packets to ${host} on port ${port}`);
-    console.log("Press Ctrl+C to quit.");
+    if (cli.positionals.length === 0) console.log("Press Ctrl+C to quit."); // reading lines
     const onSilence = (next: number, of: number) =>
       console.error(`no reply in ${timeoutMs / 1000} s; sending again (attempt ${next} of ${of})`);
     const ask = async (line: string) => {

@@ -11,7 +11,6 @@
  *
  * $ deno run --allow-net examples/udp_client.ts --host 127.0.0.1 --port 12000 udp is lazy
  * I'm configured to send UDP packets to 127.0.0.1 on port 12000
- * Press Ctrl+C to quit.
  * Returned from server: UDP IS LAZY
  * ```
  * Source: Kurose & Ross, *Computer Networking*, section 2.7: UDPServer.py (port 12000 is the

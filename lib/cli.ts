@@ -87,8 +87,14 @@ export function parseCli(args: string[], spec: CliSpec): Cli {
   // read `-ip` as `-i -p`, so such names are rewritten to their `--` form first.
   const long = Object.keys(alias).filter((k) => k.length > 1);
   args = args.map((a) => long.includes(a.slice(1)) && /^-[^-]/.test(a) ? `-${a}` : a);
-
-  // Negative numbers look like flags to parseArgs; nobody here needs them, so that is fine.
+  // A value that looks like a flag (`--port -1`) is joined to its flag, so it is refused as a
+  // value instead of taken for an unknown flag `-1`.
+  const name = (a: string) => alias[a.replace(/^--?/, "")] ?? a.replace(/^--?/, "");
+  for (let i = 0; i + 1 < args.length; i++) {
+    if (args[i].startsWith("-") && name(args[i]) in strings && /^-\d/.test(args[i + 1])) {
+      args.splice(i, 2, `--${name(args[i])}=${args[i + 1]}`);
+    }
+  }
   const parsed: Record<string, unknown> & { _: unknown[] } = parseArgs(args, {
     string: Object.keys(strings),
     boolean: booleans,

@@ -415,7 +415,7 @@ Deno.test("happy eyeballs client: against http_server.ts it gets its 404", async
       out.stdout,
       /\nConnected to 127\.0\.0\.1 at [\d.]+ ms\nHTTP\/1\.1 404 Not Found\r?\n/,
     );
-    assertEquals(got.at(-1), "Data was received in 1 reads");
+    assertEquals(got.at(-1), "Data was received in 1 read"); // not "1 reads"
     await server.waitFor(/GET \/ -> 404\n/);
     // --resolve with no IPv6 address: said plainly.
     const pinned = await deno([

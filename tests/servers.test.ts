@@ -7,6 +7,7 @@
 import { sleep } from "../lib/deadline.ts";
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { deno, ROOT, Running, startServer } from "./_process.ts";
+import { header } from "./_examples.ts";
 import {
   assertIdle,
   assertServes,
@@ -163,7 +164,9 @@ Deno.test("every script: a bad command line is one line naming the script, a usa
     const help = await deno(["run", "-A", `examples/${script}.ts`, "--help"]);
     assertEquals(help.code, 0, `${script} --help: ${help.stderr}`);
     const bad = [["--no-such-flag"], ["--port"]];
-    if (/--port/.test(help.stdout)) bad.push(["--port", "70000"], ["--port", "0x10"]);
+    if (/--port/.test(help.stdout)) {
+      bad.push(["--port", "70000"], ["--port", "0x10"], ["--port", "-1"]);
+    }
     if (/--timeout/.test(help.stdout)) bad.push(["--timeout", "soon"]);
     for (const args of bad) {
       const out = await deno(["run", "-A", `examples/${script}.ts`, ...args]);
@@ -174,6 +177,11 @@ Deno.test("every script: a bad command line is one line naming the script, a usa
       assertEquals(lines.filter((l) => l.startsWith(`${script}: `)).length, 1, what);
       assert(lines[1].startsWith("usage: "), `${what}: ${out.stderr}`);
       assert(!STACK.test(out.stderr), `${what}: ${out.stderr}`);
+      // A negative port is a bad port, not an unknown flag `-1`.
+      if (args[1] === "-1") {
+        assert(!lines[0].includes('unknown flag "-1"'), lines[0]);
+        if (/port/.test(lines[0])) assertMatch(lines[0], /: bad --port "-1": a port is a whole/);
+      }
       checked.push(what);
     }
   }
@@ -188,12 +196,15 @@ Deno.test("every script: --help opens with one sentence, documents each flag of 
     assert(help.stdout.includes("\nusage: "), `${script}: no usage line`);
     assert(!second.startsWith("  "), `${script}: ${second}`);
     assertMatch(help.stdout, /^ {2}--help, -h +print this help and exit$/m);
-    // Every flag in the header's command line is explained on a line of its own.
-    const header = await Deno.readTextFile(`${ROOT}examples/${script}.ts`);
-    const sh = header.match(/```sh\n \* (.*)\n/)?.[1] ?? "";
-    for (const flag of sh.match(/(?<=\[)--[a-z-]+/g) ?? []) {
+    // Every flag of the header's run line is explained on a line of its own.
+    const { run } = await header(`${script}.ts`);
+    for (const flag of run.split(`${script}.ts`)[1].match(/--[a-z-]+/g) ?? []) {
       assertMatch(help.stdout, new RegExp(`^ {2}(-\\S+, )*${flag}\\b`, "m"), `${script}: ${flag}`);
     }
+    // The descriptions start in one column, --help's included.
+    const columns = help.stdout.split("\n").map((l) => l.match(/^ {2}\S.*? {2,}(?=\S)/)?.[0].length)
+      .filter((c) => c !== undefined);
+    assertEquals(new Set(columns).size, 1, `${script}: descriptions start in columns ${columns}`);
     // One unit for times: seconds, as Python's settimeout().
     assert(!/\bMS\b|SECONDS|\bmsec/.test(help.stdout), `${script}: ${help.stdout}`);
   }

@@ -4,7 +4,7 @@
  * site, no reference to any other host; and, when a headless browser is on PATH, the pages render.
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { copyRepo, deno, removeCopy, ROOT } from "./_process.ts";
+import { copyRepo, deno, removeCopy, ROOT, Running } from "./_process.ts";
 import { examplesInOrder, isCommentLine, splitHeader } from "./site/build.ts";
 import { EXAMPLES } from "./_examples.ts";
 
@@ -178,4 +178,30 @@ Deno.test("site: a transcript shows a server's line about a request before the c
     at(echo, /^echo_server +\| received "Four score and s"$/) <
       at(echo, /^echo_client +! received "Four/),
   );
+});
+
+Deno.test("site: --serve serves the pages on loopback, and Ctrl-C stops it with exit code 0", async () => {
+  assertEquals(built.code, 0, built.stderr);
+  const serving = new Running([
+    "run",
+    "--allow-read=.",
+    "--allow-write=_site",
+    "--allow-net=127.0.0.1,[::1],localhost",
+    `--allow-run=${Deno.execPath()},curl`,
+    "tests/site/build.ts",
+    "--serve",
+    "--port",
+    "0",
+  ]);
+  try {
+    const port = Number(
+      (await serving.waitFor(/Serving http:\/\/127\.0\.0\.1:(\d+)\//, 60_000))[1],
+    );
+    const index = await fetch(`http://127.0.0.1:${port}/`);
+    assertEquals(index.status, 200);
+    await index.body?.cancel();
+  } finally {
+    const end = await serving.stop("SIGINT");
+    assertEquals(end.code, 0, end.stderr); // it was 130: killed by the signal
+  }
 });

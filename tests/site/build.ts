@@ -12,6 +12,7 @@
  * deno task site --serve    # then serves it on http://127.0.0.1:8000/
  * ```
  */
+import { untilShutdown } from "../../lib/signals.ts";
 import { AssertionError } from "@std/assert";
 import { parseCli } from "../../lib/cli.ts";
 import { runMain, UserError } from "../../lib/errors.ts";
@@ -318,27 +319,34 @@ ${markdown(section(readme, "Licence"), link)}`;
   return names.length + 1;
 }
 
-/** Serves `out` on loopback until Ctrl-C. */
+/** Serves `out` on loopback until Ctrl-C (or SIGTERM), then exits 0, as the examples do. */
 async function serve(out: string, port: number): Promise<void> {
+  await untilShutdown((signal) => serveUntil(out, port, signal));
+}
+
+async function serveUntil(out: string, port: number, signal: AbortSignal): Promise<void> {
   const types: Record<string, string> = {
     html: "text/html; charset=utf-8",
     css: "text/css; charset=utf-8",
     txt: "text/plain; charset=utf-8",
     png: "image/png",
   };
-  const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, async (req) => {
-    const path = decodeURIComponent(new URL(req.url).pathname);
-    const name = path === "/" ? "index.html" : path.slice(1);
-    if (name.includes("..")) return new Response("no", { status: 400 });
-    try {
-      const body = await Deno.readFile(`${out}/${name}`);
-      return new Response(body, {
-        headers: { "content-type": types[name.split(".").pop()!] ?? "application/octet-stream" },
-      });
-    } catch {
-      return new Response("not found", { status: 404 });
-    }
-  });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port, signal, onListen: () => {} },
+    async (req) => {
+      const path = decodeURIComponent(new URL(req.url).pathname);
+      const name = path === "/" ? "index.html" : path.slice(1);
+      if (name.includes("..")) return new Response("no", { status: 400 });
+      try {
+        const body = await Deno.readFile(`${out}/${name}`);
+        return new Response(body, {
+          headers: { "content-type": types[name.split(".").pop()!] ?? "application/octet-stream" },
+        });
+      } catch {
+        return new Response("not found", { status: 404 });
+      }
+    },
+  );
   console.log(`Serving http://127.0.0.1:${server.addr.port}/ (Ctrl+C to stop)`);
   await server.finished;
 }
