@@ -45,10 +45,17 @@ export function isWildcard(host: string): boolean {
   return host === "0.0.0.0" || host === "::" || host === "[::]";
 }
 
-/** Same host and port? `::ffff:127.0.0.1`, seen on a dual-stack socket, is `127.0.0.1`. */
+/**
+ * Same host and port? Addresses are compared as bytes, not text: `127.0.0.1`, `::ffff:127.0.0.1`
+ * (as a dual-stack socket reports it) and `::ffff:7f00:1` are one address.
+ */
 export function sameAddress(a: HostPort, b: HostPort): boolean {
-  const norm = (h: string) => stripBrackets(h).replace(/^::ffff:/i, "").toLowerCase();
-  return a.port === b.port && norm(a.hostname) === norm(b.hostname);
+  const key = (host: string) => {
+    const bare = stripBrackets(host);
+    if (isIPv4Literal(bare)) return ipv6Bytes(`::ffff:${bare}`).join();
+    return isIPv6Literal(bare) ? ipv6Bytes(bare).join() : bare.toLowerCase();
+  };
+  return a.port === b.port && key(a.hostname) === key(b.hostname);
 }
 
 /**

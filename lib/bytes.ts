@@ -1,8 +1,4 @@
-/**
- * Byte helpers: the ASCII upper-casing every uppercase server applies, and safe display of bytes
- * that may not be text.
- * @module
- */
+/** Byte helpers: ASCII upper-casing, and safe display of bytes that may not be text. @module */
 
 /**
  * ASCII upper-casing of bytes, exactly like Python's `bytes.upper()`: only `a`..`z` change.

@@ -4,15 +4,8 @@
  * @module
  */
 
-/** One field of a layout: a name and a width in bits (1..32). */
-export interface Field {
-  /** The name, shown in the diagram and used as the key of the values. */
-  name: string;
-  /** The width in bits. */
-  bits: number;
-  /** The label in the diagram (default: the name). */
-  label?: string;
-}
+/** One field of a layout: its name, its width in bits, and its label (default: the name). */
+export type Field = { name: string; bits: number; label?: string };
 
 /**
  * The RFC-style diagram of a layout: the bit ruler, then 32 bits a row with `|` at field

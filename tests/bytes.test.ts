@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { asciiUpper, printable } from "../lib/bytes.ts";
+import { asciiUpper, printable, terminalSafe } from "../lib/bytes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -69,4 +69,12 @@ Deno.test("printable: visible ASCII comes back as it is; anything else takes the
   assertEquals(printable(enc.encode("straße")), "straße");
   assertEquals(printable(enc.encode("x".repeat(201))), `${"x".repeat(200)}... (201 bytes)`);
   assertEquals(printable(enc.encode("abc"), 200, 10), "abc... (10 bytes)");
+});
+
+Deno.test("terminalSafe and printable: C1 controls are escaped too (U+009B is a one-byte CSI)", () => {
+  const c1 = "a\u009b2Jb\u0085c\u009d0;title\u009c";
+  assertEquals(terminalSafe(c1), "a\\x9b2Jb\\x85c\\x9d0;title\\x9c");
+  assertEquals(printable(new TextEncoder().encode(c1)), "a\\x9b2Jb\\x85c\\x9d0;title\\x9c");
+  // Printable text beyond them is kept as it is.
+  assertEquals(terminalSafe("straße é ü €"), "straße é ü €");
 });

@@ -1,3 +1,4 @@
+import { within } from "../lib/deadline.ts";
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { bind, dump, serve as serveV6, sockaddrIn6 } from "../examples/ipv6_server.ts";
 import { send } from "../examples/ipv6_client.ts";
@@ -139,7 +140,7 @@ Deno.test("ipv6 client: the IPv4-mapped form it suggests does reach an IPv4 sock
       `${port}`,
     ]);
     assertEquals(out.stdout, `sent 5 bytes to [::ffff:127.0.0.1]:${port}\n`);
-    const [data] = await v4.receive();
+    const [data] = await within(v4.receive(), 5000, "nothing arrived");
     assertEquals(new TextDecoder().decode(data), "hello");
   } finally {
     v4.close();

@@ -1,3 +1,5 @@
+import { within } from "../lib/deadline.ts";
+import { sameAddress } from "../lib/address.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { bind, serve } from "../examples/udp_server.ts";
 import { NoReplyError, uppercase } from "../examples/udp_client.ts";
@@ -70,10 +72,12 @@ Deno.test("udp: a reply to the first send that arrives during the second wait is
   try {
     // The server answers the first request only after 80 ms: past the client's first 50 ms wait.
     const serving = (async () => {
-      const [data, from] = await server.receive();
+      const [data, from] = await within(server.receive(), 5000, "no request");
       await sleep(80);
       await server.send(data.map((x) => x ^ 0x20), from);
-      return server.receive(); // the resend arrives too; the reply to it is never needed
+      // The resend arrives too (the reply to it is never needed); a client that never resends
+      // fails here, in 5 s, instead of hanging the suite.
+      return within(server.receive(), 5000, "the client did not send again after its wait");
     })();
     const reply = await uppercase(server.addr as Deno.NetAddr, enc.encode("abc"), {
       timeoutMs: 50,
@@ -91,7 +95,7 @@ Deno.test("udp: a datagram from a stranger is not the reply; the server's is", a
   const stranger = bind("127.0.0.1", 0);
   try {
     const serving = (async () => {
-      const [data, from] = await server.receive();
+      const [data, from] = await within(server.receive(), 5000, "no request");
       await stranger.send(enc.encode("SPOOF"), from);
       await sleep(20);
       await server.send(data, from);
@@ -315,4 +319,23 @@ Deno.test("udp_client: each silent wait says what it does next (attempt n of m)"
   } finally {
     silent.close();
   }
+});
+
+Deno.test("sameAddress: compared as bytes, so every spelling of one address is one address", () => {
+  const at = (hostname: string, port = 9) => ({ hostname, port });
+  for (const v4mapped of ["127.0.0.1", "::ffff:127.0.0.1", "::ffff:7f00:1", "[::FFFF:7F00:0001]"]) {
+    assert(sameAddress(at("127.0.0.1"), at(v4mapped)), v4mapped);
+  }
+  assert(sameAddress(at("::1"), at("0:0:0:0:0:0:0:1")));
+  assert(!sameAddress(at("127.0.0.1"), at("127.0.0.2")));
+  assert(!sameAddress(at("127.0.0.1"), at("127.0.0.1", 10)));
+  assert(!sameAddress(at("::1"), at("127.0.0.1")));
+});
+
+Deno.test("udp_client: a server given as ::ffff:7f00:1 is recognised when it answers from 127.0.0.1", async () => {
+  await withServer(bind("::", 0), serve, async (addr) => {
+    const server = { transport: "udp" as const, hostname: "::ffff:7f00:1", port: addr.port };
+    const reply = await uppercase(server, enc.encode("mapped"), { timeoutMs: 2000, retries: 0 });
+    assertEquals(new TextDecoder().decode(reply), "MAPPED");
+  });
 });

@@ -1,3 +1,4 @@
+import { within } from "../lib/deadline.ts";
 import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
 import { ask, NoReplyError } from "../examples/udp_backoff_client.ts";
 import { bind as bindUdp, serve } from "../examples/udp_length_server.ts";
@@ -100,7 +101,7 @@ Deno.test("backoff: a reply that arrives after its wait ran out is still taken",
   const server = bindUdp("127.0.0.1", 0);
   try {
     const replying = (async () => {
-      const [data, from] = await server.receive();
+      const [data, from] = await within(server.receive(), 5000, "no request");
       await sleep(150); // past the client's first wait of 100 ms
       await server.send(enc.encode(`The msg was ${data.length} bytes long`), from);
     })();
@@ -121,7 +122,7 @@ Deno.test("connected UDP: a stray datagram from a third socket is not taken for 
   const stranger = bindUdp("127.0.0.1", 0);
   try {
     const serving = (async () => {
-      const [data, from] = await server.receive();
+      const [data, from] = await within(server.receive(), 5000, "no request");
       await stranger.send(enc.encode("not from the server"), from);
       await sleep(20);
       await server.send(enc.encode(`from the server: ${data.length}`), from);
