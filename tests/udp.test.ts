@@ -333,9 +333,12 @@ Deno.test("sameAddress: compared as bytes, so every spelling of one address is o
 });
 
 Deno.test("udp_client: a server given as ::ffff:7f00:1 is recognised when it answers from 127.0.0.1", async () => {
-  await withServer(bind("::", 0), serve, async (addr) => {
-    const server = { transport: "udp" as const, hostname: "::ffff:7f00:1", port: addr.port };
-    const reply = await uppercase(server, enc.encode("mapped"), { timeoutMs: 2000, retries: 0 });
-    assertEquals(new TextDecoder().decode(reply), "MAPPED");
+  // A subprocess: the client binds the IPv6 wildcard to reach an IPv4-mapped address, which the
+  // test task's loopback-only permissions do not allow in-process.
+  await withServer(bind("127.0.0.1", 0), serve, async (addr) => {
+    const args = ["--host", "::ffff:7f00:1", "--port", `${addr.port}`, "--timeout", "2", "mapped"];
+    const out = await deno(["run", "--allow-net", "examples/udp_client.ts", ...args]);
+    assertEquals(out.code, 0, out.stderr);
+    assertEquals(lines(out.stdout).at(-1), "Returned from server: MAPPED");
   });
 });
