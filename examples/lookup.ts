@@ -23,9 +23,9 @@ import { runMain, UserError } from "../lib/errors.ts";
 import { getaddrinfo } from "../lib/resolve.ts";
 import { getservbyname, getservbyport, loadServices, type Services } from "../lib/services.ts";
 
-const USAGE =
-  `Shows what the resolver knows: this host's name, NAME's addresses, SERVICE's port, the interfaces.
-usage: deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services examples/lookup.ts [NAME] [SERVICE]
+const USAGE = `Shows this host's name, NAME's addresses, SERVICE's port and the interfaces.
+usage: deno run --allow-net --allow-sys=hostname,networkInterfaces --allow-read=/etc/services \\
+         examples/lookup.ts [NAME] [SERVICE]
   NAME        the host name to look up (default localhost)
   SERVICE     a service name or a port number (default http)`;
 

@@ -64,7 +64,7 @@ Deno.test("site: every link resolves inside the site; nothing refers to another 
   assert(links > 100, `${links} links`);
   const index = pages.get("index.html")!;
   assertMatch(index, /<a href="udp_server\.html#step-\d+">udp_server<\/a>/); // Rosetta -> step
-  assertMatch(index, /<pre class="diagram"><code>sequenceDiagram/);
+  assertMatch(index, /<figure class="diagram"><svg class="sequence"/);
   assertMatch(index, /deno task grade/);
 });
 
@@ -105,6 +105,37 @@ Deno.test({
     };
     const index = await dump("index.html");
     assertMatch(index, /<title>Socket examples<\/title>/);
+    // The README's sequence diagrams are pictures: an SVG each, with the participants' names.
+    const svgs = [...index.matchAll(/<svg[^>]*class="sequence"[\s\S]*?<\/svg>/g)].map((m) => m[0]);
+    assertEquals(svgs.length, 4);
+    for (
+      const who of ["udp_client", "udp_server", "tcp_client", "tcp_server", "udp_backoff_client"]
+    ) {
+      assert(svgs.some((svg) => svg.includes(`>${who}</text>`)), `no SVG names ${who}`);
+    }
+    // At 1280 px, no code column scrolls sideways (the repository's code is 100 columns wide).
+    for (const name of await examplesInOrder()) {
+      const html = await Deno.readTextFile(`${SITE}/${name}.html`);
+      const probe =
+        `<script>addEventListener("load", () => { const wide = [...document.querySelectorAll("pre.code")]
+        .filter((p) => p.scrollWidth > p.clientWidth).length; document.body.dataset.wide = String(wide); });</script>`;
+      await Deno.writeTextFile(`${SITE}/probe.html`, html.replace("</body>", `${probe}</body>`));
+      const out = await new Deno.Command(browser!, {
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--window-size=1280,900",
+          "--dump-dom",
+          `file://${SITE}/probe.html`,
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      const wide = new TextDecoder().decode(out.stdout).match(/data-wide="(\d+)"/)?.[1];
+      assertEquals(wide, "0", `${name}: ${wide} code steps scroll sideways at 1280 px`);
+    }
+    await Deno.remove(`${SITE}/probe.html`);
     const page = await dump("udp_server.html");
     assertMatch(page, /<title>udp_server: socket examples<\/title>/);
     assertMatch(page, /Opens the server's socket/); // the first step's sentence
@@ -204,4 +235,29 @@ Deno.test("site: --serve serves the pages on loopback, and Ctrl-C stops it with 
     const end = await serving.stop("SIGINT");
     assertEquals(end.code, 0, end.stderr); // it was 130: killed by the signal
   }
+});
+
+Deno.test("site: no step cuts a block or a statement in two, every step has its sentence, no {@link} text", async () => {
+  assertEquals(built.code, 0, built.stderr);
+  for (const name of await examplesInOrder()) {
+    const html = await Deno.readTextFile(`${SITE}/${name}.html`);
+    assert(!html.includes("{@link"), `${name}: a {@link} is printed as text`);
+    const steps = [
+      ...html.matchAll(
+        /<section class="step"[^>]*><div class="doc">([\s\S]*?)<\/div><pre class="code"><code>([\s\S]*?)<\/code>/g,
+      ),
+    ];
+    assert(steps.length > 3, name);
+    for (const [, doc, code] of steps) {
+      const first = unescape(code).split("\n")[0];
+      assert(doc.trim() !== "", `${name}: a step without its sentence: ${first}`);
+      assert(
+        !/^\s*(\}\s*(catch|finally|else)|[.?:])/.test(first),
+        `${name}: a step starts mid-block: ${first}`,
+      );
+    }
+  }
+  const index = await Deno.readTextFile(`${SITE}/index.html`);
+  assertEquals([...index.matchAll(/<svg[^>]*class="sequence"/g)].length, 4, "the diagrams are SVG");
+  assert(!index.includes("sequenceDiagram"), "a diagram is shown as its Mermaid text");
 });

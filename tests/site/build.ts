@@ -18,6 +18,7 @@ import { parseCli } from "../../lib/cli.ts";
 import { runMain, UserError } from "../../lib/errors.ts";
 import { ROOT } from "../_process.ts";
 import { type Captured, checkTranscript } from "../_transcript.ts";
+import { sequenceSvg } from "./sequence.ts";
 
 /** Where the site goes (git ignores it). */
 export const OUT = `${ROOT}_site`;
@@ -65,7 +66,37 @@ export function steps(body: string[]): Step[] {
     out.at(-1)!.code.push(line);
   }
   for (const s of out) while (s.code.at(-1)?.trim() === "") s.code.pop();
-  return out;
+  // A step never cuts a block in two: one whose code closes a block opened before it (as
+  // `} catch (err) {` does) joins the step before, its sentence with it; only a step's last
+  // lines may close blocks, when they close and nothing more (`}`, `});`).
+  const merged: Step[] = [];
+  for (const s of out) {
+    // A step that starts in the middle of a statement (`.finally(...)`, `: b`) is cut too.
+    let depth = 0, cuts = /^\s*[.?:+|&]/.test(s.code[0] ?? "");
+    const closerAt = s.code.findLastIndex((l) => !/^[\s})\];,]*$/.test(l)) + 1;
+    s.code.forEach((l, i) => {
+      for (const c of l.replace(/"[^"]*"|'[^']*'|`[^`]*`/g, "")) {
+        depth += c === "{" ? 1 : c === "}" ? -1 : 0;
+        if (depth < 0 && i < closerAt) cuts = true;
+      }
+    });
+    const last = merged.at(-1);
+    // A step that ends by opening `try`, `catch`, `finally` or `else` keeps the rest with it.
+    const open = last?.code.at(-1)?.match(/\b(try|catch \(.*\)|finally|else)\s*\{$/);
+    if ((cuts || open) && last) {
+      last.code.push(...s.code);
+      last.doc.push(...s.doc);
+    } else merged.push(s);
+  }
+  // The imports at the top have no comment of their own: say what they are.
+  if (merged[0]?.doc.length === 0 && merged[0].code.some((l) => l.startsWith("import "))) {
+    merged[0].doc.push(
+      "What this example takes from lib/ and the standard library: flags, error lines, " +
+        "addresses, safe printing. None of it makes a socket call for the example.",
+    );
+  }
+  for (const s of merged) s.doc = s.doc.map((d) => d.replace(/\{@link ([^}]+)\}/g, "`$1`"));
+  return merged;
 }
 
 const esc = (s: string) =>
@@ -96,8 +127,12 @@ export function markdown(text: string, link: (href: string) => string | undefine
     if (fence) {
       const end = lines.indexOf("```", i + 1);
       const code = lines.slice(i + 1, end < 0 ? lines.length : end).join("\n");
-      const cls = fence[1] === "mermaid" ? "diagram" : fence[1] || "text";
-      html.push(`<pre class="${cls}"><code>${esc(code)}</code></pre>`);
+      if (fence[1] === "mermaid") {
+        const who = [...code.matchAll(/participant \S+ as (.+)/g)].map((m) => m[1]).join(", ");
+        html.push(
+          `<figure class="diagram">${sequenceSvg(code, `Sequence diagram: ${who}`)}</figure>`,
+        );
+      } else html.push(`<pre class="${fence[1] || "text"}"><code>${esc(code)}</code></pre>`);
       i = end < 0 ? lines.length : end + 1;
     } else if (/^#{1,4} /.test(line)) {
       const level = line.indexOf(" ");
@@ -164,13 +199,13 @@ const STYLE =
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg);
   font: 16px/1.55 system-ui, -apple-system, "Segoe UI", sans-serif; }
-main { max-width: 72rem; margin: 0 auto; padding: 1.5rem; }
+main { max-width: 80rem; margin: 0 auto; padding: 1.5rem; }
 a { color: var(--accent); }
-code, pre { font: 13.5px/1.45 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
 pre { background: var(--code); padding: .6rem .8rem; overflow-x: auto; border-radius: 4px; margin: .8rem 0; }
 .step pre { margin: 0; }
 p code, li code, td code { background: var(--code); padding: 0 .2em; border-radius: 3px; }
-.step { display: grid; grid-template-columns: minmax(12rem, 1fr) 2fr; gap: 1rem;
+.step { display: grid; grid-template-columns: 17rem minmax(0, 1fr); gap: 1rem;
   border-top: 1px solid var(--line); padding: .5rem 0; }
 .step .doc { color: var(--fg); }
 .step .doc p { margin: 0 0 .4rem; }
@@ -180,6 +215,7 @@ p code, li code, td code { background: var(--code); padding: 0 .2em; border-radi
 .meta, nav { color: var(--dim); font-size: .9rem; }
 nav { display: flex; justify-content: space-between; gap: 1rem; margin: 1.5rem 0; }
 .table { overflow-x: auto; }
+.diagram { margin: 1rem 0; overflow-x: auto; } .diagram svg { max-width: 100%; height: auto; }
 table { border-collapse: collapse; font-size: .9rem; }
 th, td { border: 1px solid var(--line); padding: .3rem .5rem; vertical-align: top; text-align: left; }
 @media print { body { background: #fff; color: #000; } nav { display: none; }
