@@ -2,9 +2,9 @@
  * Every server example, how to find the port it printed, and one well-behaved exchange with it:
  * the tests that attack servers (hostile_tcp, servers) check afterwards that this still works.
  */
-import { assert } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
 import { readToEnd, sleep, writeAll } from "./_util.ts";
-import type { Running } from "./_process.ts";
+import { type Running, startServer } from "./_process.ts";
 import { cpuSeconds } from "./_proc.ts";
 import { within } from "../lib/deadline.ts";
 
@@ -127,3 +127,18 @@ export async function assertIdle(pid: number, what: string) {
   const busy = (await cpuSeconds(pid)) - cpu0;
   assert(busy < 0.1, `${what}: ${busy.toFixed(2)} s of CPU in 1 s with no client`);
 }
+
+/** Starts `spec`'s server as a subprocess on a free port. */
+export function start(spec: ServerSpec, args: string[] = []) {
+  return startServer(`examples/${spec.script}.ts`, args, spec.port);
+}
+
+/** Stops `server` with `signal`: it must exit 0, without a stack trace. */
+export async function stopped(server: Running, signal: Deno.Signal = "SIGINT") {
+  const end = await server.stop(signal);
+  assertEquals(end.code, 0, end.stderr);
+  assert(!STACK.test(end.stderr), `a stack trace:\n${end.stderr}`);
+}
+
+/** The start of a stack trace in a program's stderr. */
+export const STACK = /Uncaught| {4}at /;

@@ -4,7 +4,6 @@ import { deno, startServer } from "./_process.ts";
 import { listenTcp, readToEnd, sleep, until, withServer, writeAll } from "./_util.ts";
 import { checkTranscript } from "./_transcript.ts";
 import { assertPasses } from "./grade/checks.ts";
-import { cpuSeconds } from "./_proc.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -317,7 +316,10 @@ for (const host of ["127.0.0.1", "::1"]) {
         await assertPasses("http-server", {
           host,
           port: addr.port,
-          cpu: () => cpuSeconds(Deno.pid),
+          // In-process, the CPU of this test process is not the server's alone (the parallel
+          // test files share it): the CPU check runs on the server as a subprocess, in
+          // grade.test.ts, and is skipped here.
+          cpu: () => Promise.resolve(NaN),
         });
       },
     );

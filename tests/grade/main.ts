@@ -35,10 +35,20 @@ import {
 import type { Running } from "../_process.ts";
 import { within } from "../../lib/deadline.ts";
 
-const USAGE = `usage: deno task grade [EXERCISE [--json] -- COMMAND...]
-  EXERCISE   one of the exercises below; without one, they are listed
-  --json     one JSON object on stdout, for autograders
-  COMMAND    how to run the program; {host} and {port} are filled in ({message} for echo-client)`;
+const USAGE = `usage: deno task grade [EXERCISE [options] -- COMMAND...]
+  EXERCISE        one of the exercises below; without one, they are listed
+  --format F      text (default), json (one object), junit (JUnit XML), gradescope (results.json)
+  --json          the same as --format json
+  --name LABEL    a label for the report, such as a student's id (json, junit, gradescope)
+  --help, -h      this help
+  COMMAND         how to run the program. {port}: for a server, the free loopback port it must
+                  listen on (it is started afresh for each check); for a client, where the
+                  grader's own server listens. {host}: that server's address (127.0.0.1).
+                  {message}: for echo-client, the message as one argument (else a line of stdin).
+exit codes: 0 every check passed, 1 a check failed, 2 a usage error or a program that cannot start`;
+
+const FORMATS = ["text", "json", "junit", "gradescope"] as const;
+type Format = typeof FORMATS[number];
 
 /** The result of one check. */
 export interface Result {
@@ -139,16 +149,32 @@ async function runClient(
   return { stdout: program.stdout, stderr: program.stderr, code: exited ? program.code : null, ms };
 }
 
-function parse(args: string[]): { ex?: Exercise; json: boolean; command: string[] } {
+interface Parsed {
+  ex?: Exercise;
+  format: Format;
+  label?: string;
+  help?: boolean;
+  command: string[];
+}
+
+function parse(args: string[]): Parsed {
   const dash = args.indexOf("--");
   const before = dash < 0 ? args : args.slice(0, dash);
   let command = dash < 0 ? [] : args.slice(dash + 1);
-  let json = false;
+  let format: Format = "text";
+  let label: string | undefined;
   let name: string | undefined;
   for (let i = 0; i < before.length; i++) {
     const a = before[i];
-    if (a === "--json") json = true;
-    else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
+    if (a === "--help" || a === "-h") return { format, command: [], help: true };
+    if (a === "--json") format = "json";
+    else if (a === "--format" || a === "--name") {
+      const value = before[++i];
+      if (value === undefined) throw new UsageError(`${a} needs a value`);
+      if (a === "--name") label = value;
+      else if ((FORMATS as readonly string[]).includes(value)) format = value as Format;
+      else throw new UsageError(`no format called ${JSON.stringify(value)}: ${FORMATS.join(", ")}`);
+    } else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
     else if (name === undefined) name = a;
     else if (dash < 0) {
       command = before.slice(i); // no "--": everything after the exercise is the command
@@ -156,8 +182,8 @@ function parse(args: string[]): { ex?: Exercise; json: boolean; command: string[
     } else throw new UsageError(`unexpected ${JSON.stringify(a)} before --`);
   }
   if (name === undefined) {
-    if (json || command.length) throw new UsageError("no EXERCISE given");
-    return { json, command };
+    if (format !== "text" || command.length) throw new UsageError("no EXERCISE given");
+    return { format, command };
   }
   const ex = exercise(name);
   if (!ex) throw new UsageError(`no exercise called ${JSON.stringify(name)}`);
@@ -169,7 +195,72 @@ function parse(args: string[]): { ex?: Exercise; json: boolean; command: string[
         : `the command has no {port}: the client must be told where the grader's server listens`,
     );
   }
-  return { ex, json, command };
+  return { ex, format, label, command };
+}
+
+/** The report in `format` (not text): one object or document, whatever happened. */
+export function report(
+  format: Exclude<Format, "text">,
+  ex: Exercise,
+  command: string[],
+  results: Result[],
+  label?: string,
+  error?: string,
+): string {
+  const failed = results.filter((r) => !r.ok).length;
+  const seconds = (r: Result) => Math.round(r.ms) / 1000;
+  if (format === "json") {
+    const checks = results.map((r) => ({
+      name: r.name,
+      ok: r.ok,
+      detail: r.detail,
+      seconds: seconds(r),
+    }));
+    const head = { exercise: ex.name, ...(label ? { name: label } : {}), command };
+    return JSON.stringify({
+      ...head,
+      ...(error ? { error } : {}),
+      passed: results.length - failed,
+      failed,
+      checks,
+    });
+  }
+  if (format === "gradescope") {
+    const tests = results.map((r) => ({
+      name: r.name,
+      score: r.ok ? 1 : 0,
+      max_score: 1,
+      status: r.ok ? "passed" : "failed",
+      output: r.detail,
+    }));
+    const output = error ??
+      `${ex.name}: ${results.length - failed} of ${results.length} checks passed`;
+    return JSON.stringify({ score: results.length - failed, output, tests });
+  }
+  const x = (s: string) =>
+    s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+      // deno-lint-ignore no-control-regex
+      .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, "");
+  const suite = `${ex.name}${label ? ` (${label})` : ""}`;
+  const cases = results.map((r) =>
+    `  <testcase classname="grade.${x(ex.name)}" name="${x(r.name)}" time="${seconds(r)}">` +
+    (r.ok ? "" : `<failure message="${x(r.detail.split("\n")[0])}">${x(r.detail)}</failure>`) +
+    "</testcase>"
+  );
+  if (error) {
+    cases.push(
+      `  <testcase classname="grade.${
+        x(ex.name)
+      }" name="the program starts" time="0"><error message="${x(error)}"/></testcase>`,
+    );
+  }
+  const total = results.reduce((t, r) => t + seconds(r), 0).toFixed(3);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="${
+    x(suite)
+  }" tests="${cases.length}" ` +
+    `failures="${failed}" errors="${error ? 1 : 0}" time="${total}">\n${
+      cases.join("\n")
+    }\n</testsuite>`;
 }
 
 function list(): string {
@@ -178,7 +269,7 @@ function list(): string {
 }
 
 if (import.meta.main) {
-  let parsed: ReturnType<typeof parse>;
+  let parsed: Parsed;
   try {
     parsed = parse(Deno.args);
   } catch (err) {
@@ -186,31 +277,34 @@ if (import.meta.main) {
     console.error(`grade: ${err.message}\n${USAGE}\nexercises:\n${list()}`);
     Deno.exit(2);
   }
-  const { ex, json, command } = parsed;
-  if (!ex) {
-    console.log(`${USAGE}\nexercises:\n${list()}`);
+  const { ex, format, label, command, help } = parsed;
+  if (help || !ex) {
+    console.log(
+      `Checks a student's program, in any language, against the protocol checks the examples pass.\n${USAGE}\nexercises:\n${list()}`,
+    );
     Deno.exit(0);
   }
   setColorEnabled(Deno.stdout.isTerminal() && !Deno.noColor);
-  if (!json) console.log(bold(`Grading ${ex.name} (${ex.summary})`));
-  const results = await grade(ex, command, (r) => {
-    if (json) return;
-    const mark = r.skipped ? yellow("-") : r.ok ? green("✔") : red("✘");
-    const time = r.ms < 1000 ? `${r.ms} ms` : `${(r.ms / 1000).toFixed(1)} s`;
-    console.log(`${mark} ${r.name} (${time})`);
-    if (r.detail) console.log(`    ${r.skipped ? "skipped: " : ""}${r.detail}`);
-  }).catch((err) => {
+  if (format === "text") console.log(bold(`Grading ${ex.name} (${ex.summary})`));
+  let results: Result[] = [];
+  try {
+    results = await grade(ex, command, (r) => {
+      if (format !== "text") return;
+      const mark = r.skipped ? yellow("-") : r.ok ? green("✔") : red("✘");
+      const time = r.ms < 1000 ? `${r.ms} ms` : `${(r.ms / 1000).toFixed(1)} s`;
+      console.log(`${mark} ${r.name} (${time})`);
+      if (r.detail) console.log(`    ${r.skipped ? "skipped: " : ""}${r.detail}`);
+    });
+  } catch (err) {
     if (!(err instanceof CannotStart)) throw err;
+    // Still one report: a class loop over students never loses one.
+    if (format !== "text") console.log(report(format, ex, command, results, label, err.message));
     console.error(`grade: ${err.message}: is the COMMAND right, and run from the right folder?`);
     Deno.exit(2);
-  });
+  }
   const failed = results.filter((r) => !r.ok).length;
-  if (json) {
-    const checks = results.map(({ name, ok, detail }) => ({ name, ok, detail }));
-    console.log(
-      JSON.stringify({ exercise: ex.name, passed: results.length - failed, failed, checks }),
-    );
-  } else {
+  if (format !== "text") console.log(report(format, ex, command, results, label));
+  else {
     const summary = `${results.length - failed} passed, ${failed} failed`;
     console.log(failed ? red(summary) : green(summary));
   }

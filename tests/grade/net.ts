@@ -4,6 +4,7 @@
  * graded against. Loopback only.
  */
 import { asciiUpper } from "../../lib/bytes.ts";
+import { closeQuietly } from "../../lib/errors.ts";
 import { sleep, TimeoutError, within } from "../../lib/deadline.ts";
 
 /** A check failed: the message is the one or two sentences shown to the student. */
@@ -236,7 +237,7 @@ export async function withTcpPeer(
       tasks.push(
         peer(conn, s, options).catch(() => {}).finally(() => {
           conns.delete(conn);
-          conn.close();
+          closeQuietly(conn); // the grader may have closed it already, at the end below
         }),
       );
     }
@@ -246,7 +247,7 @@ export async function withTcpPeer(
   } finally {
     listener.close();
     await serving;
-    for (const conn of conns) conn.close(); // wakes their pending reads
+    for (const conn of conns) closeQuietly(conn); // wakes their pending reads
     await Promise.all(tasks);
   }
   return seen;

@@ -1,0 +1,137 @@
+/**
+ * The grader's interfaces for teachers (--help, --json whatever happens, --name, JUnit and
+ * Gradescope reports), and programs that misbehave: verdicts, never a grader stack trace.
+ */
+import { assert, assertEquals, assertMatch } from "@std/assert";
+import { deno } from "./_process.ts";
+import { EXERCISES } from "./grade/checks.ts";
+
+const python = await new Deno.Command("python3", { args: ["--version"] }).output()
+  .then((o) => o.success, () => false);
+
+const run = (script: string, ...args: string[]) => [
+  Deno.execPath(),
+  "run",
+  "--allow-net",
+  `examples/${script}.ts`,
+  ...args,
+];
+
+Deno.test("grade --help: the exercises, {host}, {port} and {message}, the formats and exit codes", async () => {
+  const help = await deno(["task", "-q", "grade", "--help"]);
+  assertEquals(help.code, 0, help.stderr);
+  for (const e of EXERCISES) assertMatch(help.stdout, new RegExp(`^  ${e.name} +${e.role}: `, "m"));
+  for (
+    const word of ["{host}", "{port}", "{message}", "junit", "gradescope", "--name", "exit codes"]
+  ) {
+    assert(help.stdout.includes(word), `--help does not mention ${word}`);
+  }
+});
+
+Deno.test("grade --json: one object even when the program cannot start, with its command and --name", async () => {
+  const args = ["udp-server", "--json", "--name", "s123", "--", "/no/such/program", "{port}"];
+  const out = await deno(["task", "-q", "grade", ...args]);
+  assertEquals(out.code, 2);
+  const report = JSON.parse(out.stdout);
+  assertEquals(report.exercise, "udp-server");
+  assertEquals(report.name, "s123");
+  assertEquals(report.command, ["/no/such/program", "{port}"]);
+  assertMatch(report.error, /^cannot start "\/no\/such\/program"/);
+});
+
+Deno.test("grade --format junit and gradescope: the fields their readers require, a check's seconds", async () => {
+  const command = run("udp_length_server", "--port", "{port}");
+  const junit = await deno([
+    "task",
+    "-q",
+    "grade",
+    "udp-length-server",
+    "--format",
+    "junit",
+    "--name",
+    "s1",
+    "--",
+    ...command,
+  ]);
+  assertEquals(junit.code, 0, junit.stderr);
+  assertMatch(
+    junit.stdout,
+    /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuite name="udp-length-server \(s1\)" tests="(\d+)" failures="0" errors="0" time="[\d.]+">\n/,
+  );
+  const cases = [
+    ...junit.stdout.matchAll(
+      /<testcase classname="grade\.udp-length-server" name="[^"]+" time="[\d.]+"><\/testcase>/g,
+    ),
+  ];
+  assertEquals(cases.length, Number(junit.stdout.match(/tests="(\d+)"/)![1]));
+  assert(junit.stdout.trimEnd().endsWith("</testsuite>"));
+  // A failing check is a <failure> with its message (the client that does not resend).
+  const fixture = ["python3", "tests/fixtures/grade/udp_client_no_timeout.py", "{host}", "{port}"];
+  if (python) {
+    const failing = await deno([
+      "task",
+      "-q",
+      "grade",
+      "udp-client",
+      "--format",
+      "junit",
+      "--",
+      ...fixture,
+    ]);
+    assertEquals(failing.code, 1, failing.stderr);
+    assertMatch(
+      failing.stdout,
+      /<testcase [^>]*><failure message="[^"]+">[^<]+<\/failure><\/testcase>/,
+    );
+  }
+  const gs = await deno([
+    "task",
+    "-q",
+    "grade",
+    "udp-length-server",
+    "--format",
+    "gradescope",
+    "--",
+    ...command,
+  ]);
+  assertEquals(gs.code, 0, gs.stderr);
+  const results = JSON.parse(gs.stdout);
+  assert(Array.isArray(results.tests) && results.tests.length >= 3);
+  for (const t of results.tests) {
+    assertEquals(Object.keys(t).sort(), ["max_score", "name", "output", "score", "status"]);
+    assertEquals([t.score, t.max_score, t.status], [1, 1, "passed"]);
+  }
+  assertEquals(results.score, results.tests.length);
+  const json = await deno(["task", "-q", "grade", "udp-length-server", "--json", "--", ...command]);
+  for (const c of JSON.parse(json.stdout).checks) assert(typeof c.seconds === "number", c.name);
+});
+
+for (const how of ["crash", "hang", "garbage"]) {
+  Deno.test({
+    name: `grade: a program that ${
+      how === "hang" ? "hangs" : how === "crash" ? "crashes" : "prints garbage"
+    } gets verdicts, never a grader stack trace`,
+    ignore: !python,
+    async fn() {
+      const program = ["python3", "tests/fixtures/grade/misbehaves.py", how, "{host}", "{port}"];
+      for (
+        const exercise of how === "hang"
+          ? ["echo-client"]
+          : ["echo-client", "tcp-client", "udp-server"]
+      ) {
+        const out = await deno(["task", "-q", "grade", exercise, "--json", "--", ...program], {
+          timeoutMs: 120_000,
+        });
+        assertEquals(out.code, 1, `${exercise}: ${out.stderr}`);
+        const report = JSON.parse(out.stdout);
+        for (const c of report.checks) {
+          assert(!c.ok, `${exercise}: ${c.name} passed for a program that ${how}s`);
+          assert(
+            !/the grader failed|\n\s+at /.test(c.detail),
+            `${exercise}: ${c.name}: ${c.detail}`,
+          );
+        }
+      }
+    },
+  });
+}
