@@ -179,6 +179,16 @@ const udpServer: Exercise = {
         );
       },
     },
+    {
+      name: "spaces, tabs and newlines around the text come back as they were",
+      async run(t) {
+        await udpUpper(
+          t,
+          enc.encode("  hi there \t\n"),
+          "every byte comes back, upper-cased: do not strip() the message. " + UDP_LESSON,
+        );
+      },
+    },
   ],
 };
 
@@ -251,6 +261,22 @@ function printed(run: ClientRun, want: string, what: string, lesson: string): vo
       JSON.stringify(want.length > 60 ? want.slice(0, 60) + "…" : want)
     }` +
       ` (last line: ${JSON.stringify(near.slice(0, 80))})${ending(run)}. ${lesson}`,
+  );
+}
+
+/**
+ * A line of the output is `want`, alone or after a label (`From Server: HELLO TCP`); a substring
+ * is not enough (`From Server: b'HELLO TCP'` prints the reply's repr, not the reply).
+ */
+function printedLine(run: ClientRun, want: string, what: string, lesson: string): void {
+  const lines = run.stdout.split(/\r?\n/);
+  const label = (l: string) => /^[^'"]*:\s*$/.test(l.slice(0, l.length - want.length));
+  if (lines.some((l) => l === want || (l.endsWith(want) && label(l)))) return;
+  const near = lines.find((l) => l.includes(want)) ?? lines.filter(Boolean).pop() ?? "";
+  throw new Failed(
+    `${what}: no line is ${JSON.stringify(want)}, alone or after a label such as "From ` +
+      `Server: " (closest: ${JSON.stringify(near.slice(0, 80))})${ending(run)}. Print the ` +
+      `reply's text (decode it), not its repr. ${lesson}`,
   );
 }
 
@@ -382,6 +408,21 @@ const tcpServer: Exercise = {
       },
     },
     {
+      name: "only a to z change: straße, é and bytes that are not UTF-8 come back as they were",
+      async run(t) {
+        const ask = Uint8Array.from([...enc.encode("straße é "), 0xff, 0xfe, ...enc.encode(" ok")]);
+        const got = await talk(t, [ask]);
+        same(
+          got.reply,
+          upper(ask),
+          `"straße é", two bytes that are not UTF-8 and " ok"`,
+          "Upper-case the bytes as Python's bytes.upper() does, which changes only a to z; " +
+            "decoding and upper-casing text turns ß into SS and bad bytes into U+FFFD. " +
+            TCP_LESSON,
+        );
+      },
+    },
+    {
       name: "10 clients at once each get their own reply",
       async run(t) {
         const asks = Array.from({ length: 10 }, (_, i) => enc.encode(`client number ${i}`));
@@ -434,7 +475,7 @@ const tcpClient: Exercise = {
       async run(c) {
         const seen = await withTcpPeer({ upper: true }, async (t) => {
           const run = await c.run({ ...t, stdin: "hello tcp\n", limitMs: 5000 });
-          printed(run, "HELLO TCP", "for the line hello tcp", TCP_CLIENT_LESSON);
+          printedLine(run, "HELLO TCP", "for the line hello tcp", TCP_CLIENT_LESSON);
         });
         const got = text(seen[0]?.data ?? new Uint8Array()).replace(/\r?\n$/, "");
         if (got !== "hello tcp") {
@@ -743,6 +784,23 @@ const httpServer: Exercise = {
       name: "GET gets 404 Not Found",
       async run(t) {
         status(await request(t, [GET]), 404, "GET /", "there are no pages.");
+      },
+    },
+    {
+      name: "after its response, with Connection: close, the server closes the connection",
+      async run(t) {
+        // The client keeps its own side open, as a browser does: the server's FIN must come.
+        const got = await talk(t, [enc.encode(GET)], { halfClose: false, waitMs: 2000 });
+        const m = text(got.reply).match(/^HTTP\/1\.[01] (\d{3})/);
+        status({ status: Number(m?.[1] ?? 0) }, 404, "GET /", "there are no pages.");
+        if (!got.eof) {
+          throw new Failed(
+            `GET / got its response, with Connection: close, but the server had not closed the ` +
+              `connection 2 s later${got.reset ? " (it reset it instead)" : ""}: a client that ` +
+              `reads to the end of the response waits forever. Close after the response. ` +
+              HTTP_LESSON,
+          );
+        }
       },
     },
     {
