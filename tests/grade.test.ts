@@ -140,6 +140,40 @@ for (const [exercise, [file, ...args], check, detail] of FLAWED) {
   });
 }
 
+// Three echo clients that each passed checks they should fail: all four checks fail now.
+const ECHO_CLIENTS: [string, string[], RegExp, RegExp][] = [
+  ["echo_client_no_socket.py", ["{message}", "{port}"], /never connected/, /never said so/],
+  [
+    "echo_client_no_read.py",
+    ["{host}", "{port}", "{message}"],
+    /no line is "SHORT MESSAGE"/,
+    /did not print the echo that followed/,
+  ],
+  [
+    "echo_client_no_shutdown.py",
+    ["{host}", "{port}", "{message}"],
+    /no line is "SHORT MESSAGE"/,
+    /FIN came only when the grader stopped it/,
+  ],
+];
+for (const [file, args, first, last] of ECHO_CLIENTS) {
+  Deno.test({
+    name: `grade echo-client: ${file} fails all four checks, each for its real reason`,
+    ignore: !python,
+    async fn() {
+      const [code, report] = await grade("echo-client", [
+        "python3",
+        `tests/fixtures/grade/${file}`,
+        ...args,
+      ]);
+      assertEquals(code, 1);
+      assertEquals(report.checks.map((c) => c.ok), [false, false, false, false]);
+      assertMatch(report.checks[0].detail, first);
+      assertMatch(report.checks[3].detail, last);
+    },
+  });
+}
+
 Deno.test("grade: the list, usage errors (exit 2), and ticks and crosses without colour", async () => {
   const list = await deno(["task", "-q", "grade"]);
   assertEquals(list.code, 0);

@@ -11,6 +11,7 @@ import {
   firstDifference,
   joinBytes,
   lowercaseText,
+  type Seen,
   show,
   Skipped,
   sleep,
@@ -18,6 +19,7 @@ import {
   type Target,
   text,
   udpAsk,
+  whereDiffer,
   withTcpPeer,
   withUdpPeer,
 } from "./net.ts";
@@ -81,7 +83,7 @@ function same(got: Uint8Array, want: Uint8Array, sent: string, lesson: string): 
     );
   }
   throw new Failed(
-    `${sent}: expected ${show(want)}, got ${show(got)} (they differ at byte ${at}). ${lesson}`,
+    `${sent}: expected ${show(want)}, got ${show(got)}; ${whereDiffer(got, want)}. ${lesson}`,
   );
 }
 
@@ -603,23 +605,40 @@ const echoServer: Exercise = {
 
 const ECHO_CLIENT_LESSON = "See examples/echo_client.ts.";
 
+// The grader's echo server answers in capitals, so the echo the client prints can be told apart
+// from the message it sent (and from its own `sending "..."` log line).
 async function echoClientRun(
   c: ClientTarget,
   msg: string,
   o: { pieceBytes?: number; pieceMs?: number; afterEof?: boolean } = {},
 ) {
   let run!: ClientRun;
-  const seen = await withTcpPeer({ upper: false, idleMs: 6000, ...o }, async (t) => {
+  const seen = await withTcpPeer({ upper: true, idleMs: 6000, ...o }, async (t) => {
     run = await c.run({ ...t, message: msg, limitMs: 5000 });
   });
   return { run, seen: seen[0] };
 }
 
-function echoed(run: ClientRun, msg: string, what: string): void {
-  if (run.stdout.includes(msg) || run.stderr.includes(msg)) return;
-  throw new Failed(
-    `${what}: the whole echo (${show(enc.encode(msg))}) was never printed in one piece` +
-      `${ending(run)}. ${ECHO_CLIENT_LESSON}`,
+/** The server received exactly `msg`, and the client printed the (capitalised) echo on a line. */
+function echoed(run: ClientRun, seen: Seen | undefined, msg: string, what: string): void {
+  const sent = enc.encode(msg);
+  if (!seen) {
+    throw new Failed(
+      `${what}: the client never connected to the grader's server${ending(run)}. ` +
+        ECHO_CLIENT_LESSON,
+    );
+  }
+  if (firstDifference(seen.data, sent) !== -1) {
+    throw new Failed(
+      `${what}: the grader's server received ${show(seen.data)}, not ${show(sent)}; ` +
+        `${whereDiffer(seen.data, sent)}. ${ECHO_CLIENT_LESSON}`,
+    );
+  }
+  printedLine(
+    run,
+    msg.toUpperCase(),
+    `${what} (this server echoes in capitals)`,
+    ECHO_CLIENT_LESSON,
   );
 }
 
@@ -633,8 +652,8 @@ const echoClient: Exercise = {
       name: `the companion tests' messages: "${SHORT}" and the 52-byte Four score`,
       async run(c) {
         for (const msg of [SHORT, FOUR_SCORE]) {
-          const { run } = await echoClientRun(c, msg);
-          echoed(run, msg, `for ${JSON.stringify(msg.slice(0, 20))}`);
+          const { run, seen } = await echoClientRun(c, msg);
+          echoed(run, seen, msg, `for ${JSON.stringify(msg.slice(0, 20))}`);
           endedWell(run, `for ${JSON.stringify(msg.slice(0, 20))}`, ECHO_CLIENT_LESSON);
         }
       },
@@ -643,8 +662,8 @@ const echoClient: Exercise = {
       name: "exactly 16 and 32 bytes: the client does not wait for a short read",
       async run(c) {
         for (const msg of ["0123456789abcdef", "0123456789abcdef".repeat(2)]) {
-          const { run } = await echoClientRun(c, msg);
-          if (run.code === null) {
+          const { run, seen } = await echoClientRun(c, msg);
+          if (run.code === null && seen?.data.length === msg.length) {
             throw new Failed(
               `a ${bytes(msg.length)} message was echoed in full, and the client was still ` +
                 `waiting after 5 s: a message whose length is a multiple of 16 ends with a full ` +
@@ -652,29 +671,46 @@ const echoClient: Exercise = {
                 `until EOF. ${ECHO_CLIENT_LESSON}`,
             );
           }
-          echoed(run, msg, `for ${bytes(msg.length)}`);
+          echoed(run, seen, msg, `for ${bytes(msg.length)}`);
         }
       },
     },
     {
       name: "an echo that arrives in 4-byte pieces, 100 ms apart, is printed whole",
       async run(c) {
-        const { run } = await echoClientRun(c, FOUR_SCORE, { pieceBytes: 4, pieceMs: 100 });
+        const { run, seen } = await echoClientRun(c, FOUR_SCORE, { pieceBytes: 4, pieceMs: 100 });
         echoed(
           run,
+          seen,
           FOUR_SCORE,
           "the 52-byte echo came back 4 bytes at a time; a short read is not the end of the echo",
         );
       },
     },
     {
-      name: "says it is done sending (half-close) when the server waits for that",
+      name: "says it is done sending (half-close) while it still waits for the echo",
       async run(c) {
         const { run, seen } = await echoClientRun(c, SHORT, { afterEof: true });
-        if (!seen?.eof || !(run.stdout + run.stderr).includes(SHORT)) {
+        const what = "this server echoes only once the client says it is done (EOF)";
+        if (seen?.eof && run.code === null) {
           throw new Failed(
-            `this server echoes once the client says it is done (EOF); the client never said ` +
-              `so: call shutdown(SHUT_WR) after sending. ${ECHO_CLIENT_LESSON}`,
+            `${what}; the client's FIN came only when the grader stopped it after 5 s: call ` +
+              `shutdown(SHUT_WR) after sending, then read the echo. ${ECHO_CLIENT_LESSON}`,
+          );
+        }
+        if (!seen?.eof) {
+          throw new Failed(
+            `${what}; the client never said so${ending(run)}: call shutdown(SHUT_WR) after ` +
+              `sending. ${ECHO_CLIENT_LESSON}`,
+          );
+        }
+        if (!run.stdout.split(/\r?\n/).some((l) => l.endsWith(SHORT.toUpperCase()))) {
+          throw new Failed(
+            `${what}; the client closed its side but did not print the echo that followed ` +
+              `(${JSON.stringify(SHORT.toUpperCase())})${
+                ending(run)
+              }: shutdown(SHUT_WR) ends only ` +
+              `the sending; close() ends the reading too. ${ECHO_CLIENT_LESSON}`,
           );
         }
       },

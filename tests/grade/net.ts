@@ -54,6 +54,24 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? -1 : n;
 }
 
+/**
+ * Where `got` first differs from `want`, with up to 8 bytes either side in hex on both sides
+ * (the differing byte in brackets): `they differ at byte 52: expected … 61 [62] 63, got … 61 [e2] 80`.
+ */
+export function whereDiffer(got: Uint8Array, want: Uint8Array): string {
+  const at = firstDifference(got, want);
+  const from = Math.max(0, at - 8);
+  const hex = (b: Uint8Array) => {
+    const part = [...b.subarray(from, at + 9)].map((x, i) => {
+      const h = x.toString(16).padStart(2, "0");
+      return from + i === at ? `[${h}]` : h;
+    });
+    if (at >= b.length) part.push("[end]");
+    return (from > 0 ? "… " : "") + part.join(" ") + (at + 9 < b.length ? " …" : "");
+  };
+  return `they differ at byte ${at}: expected ${hex(want)}, got ${hex(got)}`;
+}
+
 /** `count` bytes of lowercase letters and spaces, the same every time. */
 export function lowercaseText(count: number): Uint8Array {
   const out = new Uint8Array(count);
