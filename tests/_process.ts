@@ -270,8 +270,10 @@ export class Running {
       const kill = (signal: Deno.Signal) => {
         for (const pid of tree) {
           try {
-            Deno.kill(pid, signal);
-          } catch { /* already gone */ }
+            // Its own child through the handle (allowed under any --allow-run list); the rest by pid.
+            if (pid === this.pid) this.#child.kill(signal);
+            else Deno.kill(pid, signal);
+          } catch { /* already gone, or not ours to kill under these permissions */ }
         }
       };
       kill("SIGTERM");

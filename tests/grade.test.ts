@@ -174,6 +174,25 @@ for (const [file, args, first, last] of ECHO_CLIENTS) {
   });
 }
 
+Deno.test({
+  name: "grade http-server: a response without Content-Length passes, with a note saying so",
+  ignore: !python,
+  async fn() {
+    const [code, report] = await grade("http-server", [
+      "python3",
+      "tests/fixtures/grade/http_server_no_length.py",
+      "{port}",
+    ]);
+    assertEquals(code, 0);
+    assertEquals(report.failed, 0);
+    assertMatch(report.checks[0].detail, /no Content-Length header: legal with Connection: close/);
+    assertEquals(
+      report.checks.slice(1).map((c) => c.detail),
+      Array(report.checks.length - 1).fill(""),
+    );
+  },
+});
+
 Deno.test("grade: the list, usage errors (exit 2), and ticks and crosses without colour", async () => {
   const list = await deno(["task", "-q", "grade"]);
   assertEquals(list.code, 0);

@@ -53,7 +53,7 @@ type Format = typeof FORMATS[number];
 /** The result of one check. */
 export interface Result {
   name: string;
-  /** true when it passed or could not be run here (then `detail` says why). */
+  /** true when it passed (`detail` may hold a note) or could not be run here (`detail` says why). */
   ok: boolean;
   detail: string;
   ms: number;
@@ -63,12 +63,12 @@ export interface Result {
 class UsageError extends Error {}
 
 /** Runs one check with a time limit, turning its outcome into a {@link Result}. */
-async function attempt(name: string, fn: () => Promise<void>): Promise<Result> {
+async function attempt(name: string, fn: () => Promise<void | string>): Promise<Result> {
   const t0 = performance.now();
   const ms = () => Math.round(performance.now() - t0);
   try {
-    await within(fn(), 60_000, "the check took over 60 s");
-    return { name, ok: true, detail: "", ms: ms() };
+    const note = await within(fn(), 60_000, "the check took over 60 s");
+    return { name, ok: true, detail: note ?? "", ms: ms() };
   } catch (err) {
     if (err instanceof CannotStart) throw err;
     if (err instanceof Skipped) {
@@ -115,7 +115,7 @@ export async function grade(
           throw err;
         });
         const target: ServerTarget = { host, port, cpu: () => program!.cpu() };
-        await check.run(target).catch((err) => {
+        return await check.run(target).catch((err) => {
           // A server that died during the check: say so, it is the likeliest explanation.
           if (err instanceof Failed && program!.code !== null) {
             throw new Failed(
@@ -244,7 +244,13 @@ export function report(
   const suite = `${ex.name}${label ? ` (${label})` : ""}`;
   const cases = results.map((r) =>
     `  <testcase classname="grade.${x(ex.name)}" name="${x(r.name)}" time="${seconds(r)}">` +
-    (r.ok ? "" : `<failure message="${x(r.detail.split("\n")[0])}">${x(r.detail)}</failure>`) +
+    (!r.ok
+      ? `<failure message="${x(r.detail.split("\n")[0])}">${x(r.detail)}</failure>`
+      : r.skipped
+      ? `<skipped message="${x(r.detail)}"/>`
+      : r.detail
+      ? `<system-out>${x(r.detail)}</system-out>` // a note on a pass
+      : "") +
     "</testcase>"
   );
   if (error) {
@@ -293,7 +299,8 @@ if (import.meta.main) {
       const mark = r.skipped ? yellow("-") : r.ok ? green("✔") : red("✘");
       const time = r.ms < 1000 ? `${r.ms} ms` : `${(r.ms / 1000).toFixed(1)} s`;
       console.log(`${mark} ${r.name} (${time})`);
-      if (r.detail) console.log(`    ${r.skipped ? "skipped: " : ""}${r.detail}`);
+      const tag = r.skipped ? "skipped: " : r.ok ? "note: " : "";
+      if (r.detail) console.log(`    ${tag}${r.detail}`);
     });
   } catch (err) {
     if (!(err instanceof CannotStart)) throw err;

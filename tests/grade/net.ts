@@ -95,6 +95,8 @@ export interface Talk {
 
 /** How to run one TCP exchange. */
 export interface TalkOptions {
+  /** How long connecting may take, in ms (default 3000). */
+  connectMs?: number;
   /** Pause between the parts, in ms (default 0). */
   pauseMs?: number;
   /** Half-close after the last part (default true). */
@@ -108,12 +110,12 @@ export interface TalkOptions {
 }
 
 /** Connects, with one line of explanation when that fails. */
-export async function connect(t: Target): Promise<Deno.TcpConn> {
+export async function connect(t: Target, ms = 3000): Promise<Deno.TcpConn> {
   try {
     return await within(
       (signal) => Deno.connect({ hostname: t.host, port: t.port, signal }),
-      3000,
-      "no answer in 3 s",
+      ms,
+      `no answer in ${ms / 1000} s`,
     );
   } catch (err) {
     const why = err instanceof Deno.errors.ConnectionRefused
@@ -134,7 +136,7 @@ export async function talk(
   options: TalkOptions = {},
 ): Promise<Talk> {
   const { pauseMs = 0, halfClose = true, want = Infinity, waitMs = 3000 } = options;
-  const conn = await connect(t);
+  const conn = await connect(t, options.connectMs);
   options.before?.(conn);
   const t0 = performance.now();
   let stop = false;
