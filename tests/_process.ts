@@ -33,10 +33,12 @@ const decoder = new TextDecoder();
  */
 export async function deno(
   args: string[],
-  { stdin, timeoutMs = 20_000, cwd = ROOT }: {
+  { stdin, timeoutMs = 20_000, cwd = ROOT, env = {} }: {
     stdin?: string | Uint8Array;
     timeoutMs?: number;
     cwd?: string;
+    /** More environment variables. */
+    env?: Record<string, string>;
   } = {},
 ): Promise<Output> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -45,7 +47,7 @@ export async function deno(
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   try {

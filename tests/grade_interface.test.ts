@@ -3,7 +3,7 @@
  * Gradescope reports), and programs that misbehave: verdicts, never a grader stack trace.
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { deno } from "./_process.ts";
+import { copyRepo, deno, removeCopy } from "./_process.ts";
 import { EXERCISES } from "./grade/checks.ts";
 
 const python = await new Deno.Command("python3", { args: ["--version"] }).output()
@@ -135,3 +135,99 @@ for (const how of ["crash", "hang", "garbage"]) {
     },
   });
 }
+
+const bwrap = await new Deno.Command("bwrap", {
+  args: ["--ro-bind", "/", "/", "--dev", "/dev", "--unshare-all", "--", "true"],
+  stderr: "null",
+}).output().then((o) => o.success, () => false);
+if (!bwrap) console.error("grade --sandbox test skipped: bubblewrap (bwrap) cannot run here");
+
+Deno.test({
+  name:
+    "grade --sandbox: a program that checks its surroundings finds only lo, a read-only home, a fresh /tmp",
+  ignore: !python || !bwrap,
+  async fn() {
+    const probe = ["--", "python3", "tests/fixtures/grade/sandbox_probe.py", "{port}"];
+    const inside = await deno([
+      "task",
+      "-q",
+      "grade",
+      "udp-server",
+      "--sandbox",
+      "--json",
+      ...probe,
+    ], {
+      timeoutMs: 60_000,
+    });
+    assertEquals(inside.code, 0, inside.stdout + inside.stderr);
+    assertEquals(JSON.parse(inside.stdout).failed, 0);
+    // The same program outside the sandbox finds the machine: it refuses, and says what it saw.
+    const outside = await deno(["task", "-q", "grade", "udp-server", "--json", ...probe], {
+      timeoutMs: 60_000,
+    });
+    assertEquals(outside.code, 1);
+    assertMatch(
+      JSON.parse(outside.stdout).checks[0].detail,
+      /not sandboxed: .*(interfaces|home folder)/,
+    );
+  },
+});
+
+Deno.test("grade --sandbox: where no sandbox can be made, one line and exit 2, never a silent fall-back", async () => {
+  const out = await deno([
+    "run",
+    "--allow-net=127.0.0.1",
+    "--allow-run",
+    "tests/grade/main.ts",
+    "udp-server",
+    "--sandbox",
+    "--",
+    "python3",
+    "x.py",
+    "{port}",
+  ], { env: { PATH: "/nonexistent" } });
+  assertEquals(out.code, 2);
+  assertEquals(out.stdout, "");
+  assertEquals(out.stderr.trim().split("\n"), [
+    "grade: --sandbox needs bubblewrap, and bwrap is not installed (apt-get install bubblewrap)",
+  ]);
+});
+
+Deno.test({
+  name:
+    "README: the grader's class loop, run as written in a copy, writes a JUnit report per student",
+  ignore: !python || !bwrap,
+  async fn() {
+    const readme = await Deno.readTextFile("README.md");
+    // The README's own words: the one sh block that loops over submissions.
+    const blocks = readme.split(/^ *```\w*$/m).filter((_, i) => i % 2 === 1);
+    const block = blocks.find((b) => b.includes("for dir in submissions/"));
+    assert(block, "no class loop in the README");
+    const dir = await copyRepo("class ");
+    try {
+      // Two students: the textbook's server (listen(1), one client at a time) and a threaded one.
+      const setup = `
+        for (const [id, file] of [["alice", "tcp_server_textbook.py"], ["bob", "tcp_server_recv1024.py"]]) {
+          await Deno.mkdir("submissions/" + id, { recursive: true });
+          await Deno.copyFile("tests/fixtures/grade/" + file, "submissions/" + id + "/TCPServer.py");
+        }
+        await new Deno.Command("bash", { args: ["-c", Deno.args[0]] }).output(); // exit: the last grade's
+        for (const id of ["alice", "bob"]) console.log(await Deno.readTextFile("reports/" + id + ".xml"));`;
+      const out = await deno(["eval", setup, block.replace(/^ {2}/gm, "")], {
+        cwd: dir,
+        timeoutMs: 120_000,
+      });
+      assertEquals(out.code, 0, out.stderr);
+      const suites = [
+        ...out.stdout.matchAll(
+          /<testsuite name="tcp-server \((\w+)\)" tests="(\d+)" failures="(\d+)"/g,
+        ),
+      ];
+      assertEquals(suites.map((m) => m[1]), ["alice", "bob"]);
+      assertEquals(suites[1][3], "1"); // bob: only the 100 KiB message
+      assert(Number(suites[0][3]) >= 2, "alice: at least the accept queue and the silent client");
+    } finally {
+      await removeCopy(dir);
+    }
+  },
+});

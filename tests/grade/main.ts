@@ -40,6 +40,8 @@ const USAGE = `usage: deno task grade [EXERCISE [options] -- COMMAND...]
   --format F      text (default), json (one object), junit (JUnit XML), gradescope (results.json)
   --json          the same as --format json
   --name LABEL    a label for the report, such as a student's id (json, junit, gradescope)
+  --sandbox       grade inside a bubblewrap sandbox: a network with only loopback, every file
+                  read-only but a fresh empty /tmp (for code written by others; Linux, bwrap)
   --help, -h      this help
   COMMAND         how to run the program. {port}: for a server, the free loopback port it must
                   listen on (it is started afresh for each check); for a client, where the
@@ -154,6 +156,7 @@ interface Parsed {
   format: Format;
   label?: string;
   help?: boolean;
+  sandbox?: boolean;
   command: string[];
 }
 
@@ -164,10 +167,12 @@ function parse(args: string[]): Parsed {
   let format: Format = "text";
   let label: string | undefined;
   let name: string | undefined;
+  let sandbox = false;
   for (let i = 0; i < before.length; i++) {
     const a = before[i];
     if (a === "--help" || a === "-h") return { format, command: [], help: true };
     if (a === "--json") format = "json";
+    else if (a === "--sandbox") sandbox = true;
     else if (a === "--format" || a === "--name") {
       const value = before[++i];
       if (value === undefined) throw new UsageError(`${a} needs a value`);
@@ -195,7 +200,48 @@ function parse(args: string[]): Parsed {
         : `the command has no {port}: the client must be told where the grader's server listens`,
     );
   }
-  return { ex, format, label, command };
+  return { ex, format, label, command, sandbox };
+}
+
+/**
+ * The bubblewrap command that runs this grader again, without `--sandbox`, where the program
+ * under test can reach only loopback (a new network namespace has `lo` and nothing else), can
+ * write nowhere but a fresh, empty /tmp, and sees no other process. Its own folder, like every
+ * other, stays readable. Throws a {@link UsageError} saying why when no sandbox can be made here.
+ */
+async function sandboxed(args: string[]): Promise<string[]> {
+  const self = decodeURIComponent(new URL(import.meta.url).pathname);
+  const dash = args.indexOf("--");
+  // What the grading reads from under /tmp (this folder, the grader, the program's own files)
+  // is bound back, read-only, over the fresh /tmp.
+  const folder = (path: string) => path.replace(/\/[^/]*$/, "") || "/";
+  const files = [self, ...(dash < 0 ? [] : args.slice(dash + 1))];
+  const under = [Deno.cwd(), ...files.map(folder)].filter((w) => w.startsWith("/tmp/"));
+  const back = [...new Set(under)].flatMap((p) => ["--ro-bind-try", p, p]);
+  const bwrap = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"];
+  bwrap.push("--tmpfs", "/tmp", ...back, "--chdir", Deno.cwd(), "--die-with-parent");
+  bwrap.push("--unshare-all"); // network, processes, IPC, host name; user where the kernel allows
+  let probe: Deno.CommandOutput;
+  try {
+    probe = await new Deno.Command(bwrap[0], {
+      args: [...bwrap.slice(1), "--", "true"],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+  } catch (err) {
+    throw new UsageError(
+      err instanceof Deno.errors.NotFound
+        ? "--sandbox needs bubblewrap, and bwrap is not installed (apt-get install bubblewrap)"
+        : `--sandbox: bwrap cannot start: ${(err as Error).message}`,
+    );
+  }
+  if (!probe.success) {
+    const why = new TextDecoder().decode(probe.stderr).trim().split("\n")[0];
+    throw new UsageError(`--sandbox: bwrap cannot make a sandbox here: ${why}`);
+  }
+  const rest = args.filter((a, i) => !(a === "--sandbox" && (dash < 0 || i < dash)));
+  const perms = ["--allow-net=127.0.0.1,[::1],localhost", "--allow-run", "--no-prompt"];
+  return [...bwrap, "--", Deno.execPath(), "run", ...perms, self, ...rest];
 }
 
 /** The report in `format` (not text): one object or document, whatever happened. */
@@ -283,7 +329,19 @@ if (import.meta.main) {
     console.error(`grade: ${err.message}\n${USAGE}\nexercises:\n${list()}`);
     Deno.exit(2);
   }
-  const { ex, format, label, command, help } = parsed;
+  const { ex, format, label, command, help, sandbox } = parsed;
+  if (sandbox && ex) {
+    let argv: string[];
+    try {
+      argv = await sandboxed(Deno.args);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      console.error(`grade: ${err.message}`);
+      Deno.exit(2);
+    }
+    const inner = new Deno.Command(argv[0], { args: argv.slice(1) }).spawn();
+    Deno.exit((await inner.status).code);
+  }
   if (help || !ex) {
     console.log(
       `Checks a student's program, in any language, against the protocol checks the examples pass.\n${USAGE}\nexercises:\n${list()}`,
