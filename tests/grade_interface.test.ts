@@ -231,3 +231,49 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "grade --starter: each starter (ts and py) runs, stops at a TODO, and fails its exercise's checks",
+  ignore: !python,
+  async fn() {
+    const dir = await copyRepo("starters ");
+    try {
+      const runs = EXERCISES.flatMap((e) =>
+        (["ts", "py"] as const).map(async (lang) => {
+          const made = await deno(["task", "-q", "grade", "--starter", e.name, "--lang", lang]);
+          assertEquals(made.code, 0, made.stderr);
+          assertMatch(made.stdout, /TODO/);
+          const file = `my_${e.name.replaceAll("-", "_")}.${lang}`;
+          // Saved at the copy's root, as its header says (deno eval may write; this test may not).
+          const save = `await Deno.writeTextFile(Deno.args[0], Deno.args[1])`;
+          assertEquals((await deno(["eval", save, file, made.stdout], { cwd: dir })).code, 0);
+          if (lang === "ts") {
+            const checked = await deno(["check", file], { cwd: dir, timeoutMs: 60_000 });
+            assertEquals(checked.code, 0, `${file} does not type-check: ${checked.stderr}`);
+          }
+          const args = e.role === "server"
+            ? (lang === "ts" ? ["--port", "{port}"] : ["{port}"])
+            : lang === "ts"
+            ? ["--host", "{host}", "--port", "{port}"]
+            : ["{host}", "{port}"];
+          const command = lang === "ts"
+            ? [Deno.execPath(), "run", "--allow-net", file, ...args]
+            : ["python3", file, ...args];
+          if (e.name === "echo-client") command.push("{message}");
+          const graded = await deno(["task", "-q", "grade", e.name, "--json", "--", ...command], {
+            cwd: dir,
+            timeoutMs: 90_000,
+          });
+          assertEquals(graded.code, 1, `${file}: ${graded.stdout} ${graded.stderr}`);
+          const report = JSON.parse(graded.stdout);
+          assertEquals(report.passed, 0, `${file}: ${graded.stdout}`);
+          assertMatch(graded.stdout, /TODO: /, `${file}: the TODO line is not quoted`);
+        })
+      );
+      await Promise.all(runs);
+    } finally {
+      await removeCopy(dir);
+    }
+  },
+});

@@ -34,12 +34,16 @@ import {
 } from "./program.ts";
 import type { Running } from "../_process.ts";
 import { within } from "../../lib/deadline.ts";
+import { LESSONS, starter } from "./starter.ts";
 
 const USAGE = `usage: deno task grade [EXERCISE [options] -- COMMAND...]
   EXERCISE        one of the exercises below; without one, they are listed
   --format F      text (default), json (one object), junit (JUnit XML), gradescope (results.json)
   --json          the same as --format json
   --name LABEL    a label for the report, such as a student's id (json, junit, gradescope)
+  --starter EXERCISE [--lang ts|py]
+                  print a program to complete: the lesson with each socket call a TODO (ts, the
+                  default; save it at the repository's root), or the document's program (py)
   --sandbox       grade inside a bubblewrap sandbox: a network with only loopback, every file
                   read-only but a fresh empty /tmp (for code written by others; Linux, bwrap)
   --help, -h      this help
@@ -157,6 +161,7 @@ interface Parsed {
   label?: string;
   help?: boolean;
   sandbox?: boolean;
+  starter?: { exercise: string; lang: "ts" | "py" };
   command: string[];
 }
 
@@ -171,6 +176,14 @@ function parse(args: string[]): Parsed {
   for (let i = 0; i < before.length; i++) {
     const a = before[i];
     if (a === "--help" || a === "-h") return { format, command: [], help: true };
+    if (a === "--starter") {
+      const exercise = before[i + 1], lang = before[i + 2] === "--lang" ? before[i + 3] : "ts";
+      if (!exercise || !LESSONS[exercise]) {
+        throw new UsageError(`--starter needs an exercise: ${Object.keys(LESSONS).join(", ")}`);
+      }
+      if (lang !== "ts" && lang !== "py") throw new UsageError(`--lang is ts or py, not ${lang}`);
+      return { format, command: [], starter: { exercise, lang } };
+    }
     if (a === "--json") format = "json";
     else if (a === "--sandbox") sandbox = true;
     else if (a === "--format" || a === "--name") {
@@ -330,6 +343,10 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   const { ex, format, label, command, help, sandbox } = parsed;
+  if (parsed.starter) {
+    console.log(await starter(parsed.starter.exercise, parsed.starter.lang));
+    Deno.exit(0);
+  }
   if (sandbox && ex) {
     let argv: string[];
     try {
