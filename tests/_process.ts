@@ -90,6 +90,17 @@ export function denoOffline(args: string[]): Promise<Output> {
   return command(["unshare", "-rn", "sh", "-c", run, Deno.execPath(), ...args]);
 }
 
+/**
+ * The line of `output` that names a crash (Python's `ValueError: ...`, Deno's `error: Uncaught
+ * ...`, Rust's `panicked at`, Java's `Exception in thread`), even when lines were printed after
+ * it; else the last non-empty line.
+ */
+export function exceptionLine(output: string): string {
+  const lines = output.split("\n").map((l) => l.trimEnd()).filter(Boolean);
+  const crash = /^(\w+\.)*\w*(Error|Exception|Interrupt)\b(:|$)|Uncaught|panicked at|^Exception in/;
+  return lines.findLast((l) => crash.test(l.trim())) ?? lines[lines.length - 1] ?? "";
+}
+
 /** Runs any command to completion from the repository root (killed after 20 s). */
 async function command(argv: string[]): Promise<Output> {
   const child = new Deno.Command(argv[0], {
@@ -241,10 +252,9 @@ export class Running {
     return this.#code;
   }
 
-  /** The last non-empty line of its stderr (or stdout), for a failure message. */
+  /** Its exception line (or else its last line), for a failure message: `; it said: "..."`. */
   lastWords(): string {
-    const lines = (this.#stderr.trim() || this.#stdout.trim()).split("\n");
-    const last = lines[lines.length - 1] ?? "";
+    const last = exceptionLine(this.#stderr.trim() || this.#stdout.trim());
     return last ? `; it said: ${JSON.stringify(last.slice(0, 200))}` : "";
   }
 

@@ -193,6 +193,28 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "grade tcp-client: a client that dies in connect() is told so once, quoted by its exception line",
+  ignore: !python,
+  async fn() {
+    const [code, report] = await grade("tcp-client", [
+      "python3",
+      "tests/fixtures/grade/tcp_client_wrong_port.py",
+      "{host}",
+      "{port}",
+    ]);
+    assertEquals(code, 1);
+    assertMatch(
+      report.checks[0].detail,
+      /^the program died in connect\(\).*"ConnectionRefusedError: /,
+    );
+    for (const c of report.checks.slice(1)) {
+      assertMatch(c.detail, /^not run: the program could not connect/);
+    }
+  },
+});
+
 Deno.test("grade: the list, usage errors (exit 2), and ticks and crosses without colour", async () => {
   const list = await deno(["task", "-q", "grade"]);
   assertEquals(list.code, 0);

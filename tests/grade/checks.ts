@@ -24,6 +24,7 @@ import {
   withUdpPeer,
 } from "./net.ts";
 import type { ClientRun } from "./program.ts";
+import { exceptionLine } from "../_process.ts";
 
 /** A server under test: where it listens, and (where known) how much CPU it has used. */
 export interface ServerTarget extends Target {
@@ -252,9 +253,11 @@ function ending(run: ClientRun): string {
 }
 
 function lastLine(run: ClientRun): string {
-  // A usage error (exit 2) is usually explained first; a crash last.
-  const lines = (run.stderr.trim() || run.stdout.trim()).split("\n");
-  const line = run.code === 2 ? lines[0] : lines[lines.length - 1];
+  // A usage error (exit 2) is usually explained first; a crash by its exception line.
+  const output = run.stderr.trim() || run.stdout.trim();
+  const line = run.code === 2 && !/Traceback/.test(output)
+    ? output.split("\n")[0]
+    : exceptionLine(output);
   return line ? ` (it said ${JSON.stringify(line.slice(0, 200))})` : "";
 }
 
@@ -389,12 +392,17 @@ const tcpServer: Exercise = {
       async run(t) {
         const big = lowercaseText(100 * 1024);
         const got = await talk(t, [big], { waitMs: 10_000 });
+        // The hint follows what came back: a multiple of 1,024 bytes is the textbook's recv(1024).
+        const n = got.reply.length;
+        const power = n >= 1024 && n < big.length && (n & (n - 1)) === 0;
+        const why = power
+          ? `One recv(${n}) returns at most ${bytes(n)}, only what has arrived`
+          : `One recv() returns only what has arrived, which may be part of the message`;
         same(
           got.reply,
           upper(big),
           `${bytes(big.length)} sent, then a half-close`,
-          "One recv(1024) returns at most 1,024 bytes, only what has arrived: read until recv() " +
-            "returns 0 bytes (EOF). " + TCP_LESSON,
+          `${why}: read until recv() returns 0 bytes (EOF). ${TCP_LESSON}`,
         );
       },
     },
@@ -532,10 +540,15 @@ const tcpClient: Exercise = {
           const run = await c.run({ ...t, stdin: line + "\n", limitMs: 8000 });
           if (!run.stdout.includes(line.toUpperCase())) {
             const longest = Math.max(0, ...run.stdout.split("\n").map((l) => l.length));
+            const why = longest > 0 && longest % 1024 === 0 && longest < 8192
+              ? "One recv(1024) gets at most 1,024 bytes"
+              : longest === 8192
+              ? "One recv() got only the first 8 KiB piece"
+              : "A single recv() gets only what has arrived";
             throw new Failed(
               `a ${bytes(line.length)} line was sent and came back in 8 KiB pieces; the longest ` +
-                `line printed has ${longest.toLocaleString("en-US")} characters. One recv(1024) ` +
-                `gets only the first piece: read until the server closes. ${TCP_CLIENT_LESSON}`,
+                `line printed has ${longest.toLocaleString("en-US")} characters${ending(run)}. ` +
+                `${why}: read until the server closes. ${TCP_CLIENT_LESSON}`,
             );
           }
         });

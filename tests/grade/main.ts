@@ -32,7 +32,7 @@ import {
   substitute,
   waitBound,
 } from "./program.ts";
-import type { Running } from "../_process.ts";
+import { exceptionLine, type Running } from "../_process.ts";
 import { within } from "../../lib/deadline.ts";
 import { LESSONS, starter } from "./starter.ts";
 
@@ -100,8 +100,30 @@ export async function grade(
   const results: Result[] = [];
   const done = (r: Result) => (results.push(r), report(r));
   if (ex.role === "client") {
-    const client: ClientTarget = { run: (o) => runClient(command, o) };
-    for (const check of ex.checks) done(await attempt(check.name, () => check.run(client)));
+    // A client that dies in connect() (a refused or unreachable address: a port or host of its
+    // own, not {port}) is told so once; the checks after it are not run.
+    const latest: { run?: ClientRun } = {};
+    let noConnect = "";
+    const client: ClientTarget = { run: async (o) => (latest.run = await runClient(command, o)) };
+    for (const check of ex.checks) {
+      if (noConnect) {
+        done({ name: check.name, ok: false, detail: `not run: ${noConnect}`, ms: 0 });
+        continue;
+      }
+      latest.run = undefined;
+      const r = await attempt(check.name, () => check.run(client));
+      const last = latest.run as ClientRun | undefined; // set by the check, if it ran the client
+      const said = last && last.code !== 0 && last.code !== null
+        ? exceptionLine(last.stderr.trim() || last.stdout.trim())
+        : "";
+      if (!r.ok && /refused|ECONNREFUSED|unreachable|connect\(/i.test(said)) {
+        noConnect = `the program could not connect to the grader's server (it said ` +
+          `${JSON.stringify(said.slice(0, 200))})`;
+        r.detail = `the program died in connect(): is it using {host} and {port}? It said ` +
+          `${JSON.stringify(said.slice(0, 200))}.`;
+      }
+      done(r);
+    }
     return results;
   }
   let neverListened = "";
