@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { copyRepo, deno, removeCopy } from "./_process.ts";
 import { EXERCISES } from "./grade/checks.ts";
+import { whereDiffer } from "./grade/net.ts";
 
 const python = await new Deno.Command("python3", { args: ["--version"] }).output()
   .then((o) => o.success, () => false);
@@ -276,4 +277,20 @@ Deno.test({
       await removeCopy(dir);
     }
   },
+});
+
+Deno.test("grade: a difference is shown at its offset, in hex on both sides, wherever it is", () => {
+  const want = Uint8Array.from({ length: 300 }, (_, i) => i & 0xff);
+  const got = want.slice();
+  got[256] = 0x41;
+  assertEquals(
+    whereDiffer(got, want),
+    "they differ at byte 256: expected … f8 f9 fa fb fc fd fe ff [00] 01 02 03 04 05 06 07 08 …, " +
+      "got … f8 f9 fa fb fc fd fe ff [41] 01 02 03 04 05 06 07 08 …",
+  );
+  assertEquals(
+    whereDiffer(want.subarray(0, 52), want.subarray(0, 60)),
+    "they differ at byte 52: expected … 2c 2d 2e 2f 30 31 32 33 [34] 35 36 37 38 39 3a 3b, " +
+      "got … 2c 2d 2e 2f 30 31 32 33 [end]",
+  );
 });
