@@ -106,7 +106,7 @@ const FLAWED: [string, string[], RegExp, RegExp][] = [
   ],
   [
     "http-server",
-    ["http_server_no_fin.py", "{port}"],
+    ["http_server_one_flaw.py", "no-fin", "{port}"],
     /^after its response, with Connection: close, the server closes/,
     /had not closed the connection 2 s later/,
   ],
@@ -180,7 +180,8 @@ Deno.test({
   async fn() {
     const [code, report] = await grade("http-server", [
       "python3",
-      "tests/fixtures/grade/http_server_no_length.py",
+      "tests/fixtures/grade/http_server_one_flaw.py",
+      "no-length",
       "{port}",
     ]);
     assertEquals(code, 0);
