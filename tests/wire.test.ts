@@ -4,6 +4,7 @@
  */
 import { assertEquals, assertThrows } from "@std/assert";
 import { ipv6Text, readPcap, tcpFlags } from "./wire/pcap.ts";
+import { deno } from "./_process.ts";
 
 const LOOP6 = [...Array(15).fill(0), 1];
 
@@ -204,4 +205,24 @@ Deno.test("pcap: a real capture (tcpdump -i lo, tcp_client.ts against tcp_server
     "server F. 0", // close()
     "client . 0", // the client only acknowledges: no second FIN
   ]);
+});
+
+Deno.test("deno task wire: without tcpdump, one line saying what to install and exit 2; a bad name is a usage error", async () => {
+  const args = [
+    "run",
+    "--allow-net=127.0.0.1",
+    "--allow-run",
+    "--allow-read",
+    "--allow-write",
+    "tests/wire/main.ts",
+  ];
+  const missing = await deno([...args, "tcp"], { env: { PATH: "/nonexistent" } });
+  assertEquals([missing.code, missing.stdout, missing.stderr.trim()], [
+    2,
+    "",
+    "wire: tcpdump is missing: apt-get install tcpdump",
+  ]);
+  const bad = await deno([...args, "nope"]);
+  assertEquals(bad.code, 2);
+  assertEquals(bad.stderr.split("\n")[0], "usage: deno task wire EXAMPLE [--pcap FILE]");
 });

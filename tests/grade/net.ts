@@ -287,22 +287,25 @@ async function peer(conn: Deno.Conn, s: Seen, o: PeerOptions): Promise<void> {
   const buf = new Uint8Array(64 * 1024);
   let end = performance.now() + (o.idleMs ?? 3000);
   // The client's own run is bounded in time (the grader stops it); its bytes are bounded here.
-  for (let kept = 0; kept < MAX_KEPT;) {
-    const pending = conn.read(buf);
-    pending.catch(() => {});
-    const n = await within(pending, end - performance.now(), "").catch(() => undefined);
-    if (n === undefined) break; // the client said nothing more in time: give up, close
-    if (n === null) {
-      s.eof = true;
-      break;
+  try {
+    for (let kept = 0; kept < MAX_KEPT;) {
+      const pending = conn.read(buf);
+      pending.catch(() => {});
+      const n = await within(pending, end - performance.now(), "").catch(() => undefined);
+      if (n === undefined) break; // the client said nothing more in time: give up, close
+      if (n === null) {
+        s.eof = true;
+        break;
+      }
+      const data = buf.slice(0, n);
+      chunks.push(data);
+      kept += n;
+      end = performance.now() + (o.idleMs ?? 3000);
+      if (!o.afterEof) await send(data); // throws if the client has gone: what it sent still counts
     }
-    const data = buf.slice(0, n);
-    chunks.push(data);
-    kept += n;
-    end = performance.now() + (o.idleMs ?? 3000);
-    if (!o.afterEof) await send(data);
+  } finally {
+    s.data = joinBytes(chunks);
   }
-  s.data = joinBytes(chunks);
   if (o.afterEof && s.eof) await send(s.data);
 }
 
