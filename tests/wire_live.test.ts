@@ -58,3 +58,18 @@ Deno.test({
     assertMatch(got[0].rest, /"udp is lazy" {2}sendto\(\)/);
   },
 });
+
+Deno.test({
+  name:
+    "wire fixed-length: the server half-closes first (its lingering close), the client then closes",
+  ignore: Boolean(why),
+  async fn() {
+    const got = await wire("fixed-length");
+    const fins = got.filter((p) => p.flags.includes("F"));
+    assertEquals(fins.map((p) => `${p.from}${p.rest}`), [
+      "server  shutdown(SHUT_WR)",
+      "client  close()",
+    ]);
+    assertEquals(got.filter((p) => p.flags.includes("R")), []);
+  },
+});

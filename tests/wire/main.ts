@@ -16,6 +16,8 @@ import { type Packet, readPcap } from "./pcap.ts";
 /** A pair: the server's and the client's arguments to `deno run`, and the transport. */
 interface Pair {
   transport: "tcp" | "udp";
+  /** The call behind each side's FIN, as the lessons make it (TCP only). */
+  fin?: { client: string; server: string };
   server: (port: number) => string[];
   client: (port: number) => string[];
 }
@@ -29,6 +31,7 @@ const run = (
 export const PAIRS: Record<string, Pair> = {
   tcp: {
     transport: "tcp",
+    fin: { client: "shutdown(SHUT_WR)", server: "close()" },
     server: (p) => run("tcp_server.ts", "--port", `${p}`),
     client: (p) => run("tcp_client.ts", "--port", `${p}`, "tcp", "is", "reliable"),
   },
@@ -39,40 +42,40 @@ export const PAIRS: Record<string, Pair> = {
   },
   echo: {
     transport: "tcp",
+    fin: { client: "shutdown(SHUT_WR)", server: "close()" },
     server: (p) => run("echo_server.ts", "--port", `${p}`),
     client: (p) => run("echo_client.ts", "--port", `${p}`, "Four score and seven years ago"),
   },
   "fixed-length": {
     transport: "tcp",
+    // The server half-closes after its reply and drains (the lingering close); the client, which
+    // knows the reply's length, just closes.
+    fin: { client: "close()", server: "shutdown(SHUT_WR)" },
     server: (p) => run("fixed_length_server.ts", "--port", `${p}`),
     client: (p) => run("fixed_length_client.ts", "--port", `${p}`),
   },
 };
 
 /** The socket call behind a packet, where the lesson has one. */
-export function cause(p: Packet, fromClient: boolean, sentData: boolean): string {
+export function cause(p: Packet, fromClient: boolean, pair: Pair): string {
   if (p.proto === "UDP") return "sendto()";
   if (p.flags.includes("R")) return "a reset: closed with unread bytes, or nothing listening";
   if (p.flags === "S") return "connect()";
   if (p.flags === "S.") return "the server's kernel answers; accept() is not needed yet";
-  if (p.flags.includes("F")) {
-    return fromClient && !sentData ? "close()" : fromClient ? "shutdown(SHUT_WR)" : "close()";
-  }
+  if (p.flags.includes("F")) return pair.fin?.[fromClient ? "client" : "server"] ?? "";
   if (p.payload.length > 0) return "sendall()";
   return "";
 }
 
 /** One line per packet: time since the first, direction, flags or UDP, length, preview, cause. */
-export function describe(packets: Packet[], serverPort: number): string[] {
+export function describe(packets: Packet[], serverPort: number, pair: Pair): string[] {
   const t0 = packets[0]?.time ?? 0;
-  let clientSent = false;
   return packets.map((p) => {
     const fromClient = p.dstPort === serverPort;
     const who = fromClient
       ? `client:${p.srcPort} > server:${p.dstPort}`
       : `server:${p.srcPort} > client:${p.dstPort}`;
-    const why = cause(p, fromClient, clientSent);
-    if (fromClient && p.payload.length > 0) clientSent = true;
+    const why = cause(p, fromClient, pair);
     const preview = p.payload.length ? ` "${printable(p.payload.subarray(0, 24))}"` : "";
     const ms = ((p.time - t0) * 1000).toFixed(3).padStart(8);
     return `${ms} ms  ${who.padEnd(30)} ${(p.flags || "UDP").padEnd(4)} ${
@@ -146,7 +149,7 @@ if (import.meta.main) {
   }
   try {
     const { pcap, port } = await capture(pair, keep);
-    for (const line of describe(readPcap(pcap), port)) console.log(line);
+    for (const line of describe(readPcap(pcap), port, pair)) console.log(line);
     if (keep) console.log(`the capture is in ${keep}: open it in Wireshark, or tcpdump -r ${keep}`);
   } catch (err) {
     console.error(`wire: ${(err as Error).message}`);
