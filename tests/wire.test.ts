@@ -5,6 +5,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { ipv6Text, readPcap, tcpFlags } from "./wire/pcap.ts";
 import { deno } from "./_process.ts";
+import { PAIRS } from "./wire/main.ts";
 
 const LOOP6 = [...Array(15).fill(0), 1];
 
@@ -185,9 +186,9 @@ Deno.test("pcap: TCP flags in tcpdump's spelling, IPv6 addresses as RFC 5952 wri
 });
 
 Deno.test("pcap: a real capture (tcpdump -i lo, tcp_client.ts against tcp_server.ts): what tcpdump -r shows", async () => {
-  // Recorded 2026-12-07 with `tcpdump -i lo -w FILE "tcp port 12345"` while the pair ran.
+  // Recorded 2026-12-07 by `deno task wire --record tcp` (tcpdump -i lo, filtered to the port).
   const got = readPcap(
-    await Deno.readFile(new URL("./fixtures/wire/tcp_pair.pcap", import.meta.url)),
+    await Deno.readFile(new URL("./fixtures/wire/tcp.pcap", import.meta.url)),
   );
   const client = got[0].srcPort;
   const lines = got.map((p) =>
@@ -224,5 +225,13 @@ Deno.test("deno task wire: without tcpdump, one line saying what to install and 
   ]);
   const bad = await deno([...args, "nope"]);
   assertEquals(bad.code, 2);
-  assertEquals(bad.stderr.split("\n")[0], "usage: deno task wire EXAMPLE [--pcap FILE]");
+  assertEquals(
+    bad.stderr.split("\n")[0],
+    "usage: deno task wire EXAMPLE [--pcap FILE]  |  deno task wire --record [EXAMPLE...]",
+  );
+  // Each scenario is listed with what it shows.
+  assertEquals(
+    bad.stderr.trim().split("\n").slice(1).map((l) => l.trim().split(" ")[0]),
+    Object.keys(PAIRS),
+  );
 });

@@ -1,158 +1,346 @@
 /**
  * `deno task wire EXAMPLE [--pcap FILE]`: runs an example's pair on loopback while tcpdump
  * captures only that pair's port on `lo`, then prints each packet in time order with the socket
- * call that caused it. `--pcap FILE` keeps the capture for Wireshark.
+ * call that caused it, and what each program printed. `--pcap FILE` keeps the capture for
+ * Wireshark; `--record [EXAMPLE...]` rewrites the captures the site falls back on.
  *
  * ```sh
  * deno task wire tcp      # the handshake, the data, one FIN from each side, the last ACK
- * deno task wire udp      # one datagram each way, no handshake
+ * deno task wire reset    # the textbook server closes with unread bytes: a reset
  * ```
  */
 import { printable } from "../../lib/bytes.ts";
-import { Running } from "../_process.ts";
+import { ROOT, Running } from "../_process.ts";
 import { freePort } from "../grade/program.ts";
 import { type Packet, readPcap } from "./pcap.ts";
 
-/** A pair: the server's and the client's arguments to `deno run`, and the transport. */
-interface Pair {
+/** A scenario: a server and the clients run against it, one after the other. */
+export interface Pair {
   transport: "tcp" | "udp";
-  /** The call behind each side's FIN, as the lessons make it (TCP only). */
+  /** What the capture shows, in one sentence. */
+  shows: string;
+  /** The call behind each side's FIN, as the programs make it (TCP only). */
   fin?: { client: string; server: string };
   server: (port: number) => string[];
-  client: (port: number) => string[];
+  clients: ((port: number) => string[])[];
+  /** Made before the capture starts and undone after it stops, so its packets are not shown. */
+  around?: (port: number) => Promise<() => void>;
 }
 
-const run = (
+const lesson = (file: string, ...args: string[]) => [
+  Deno.execPath(),
+  "run",
+  "--allow-net",
+  `${ROOT}examples/${file}`,
+  ...args,
+];
+const python = (
   file: string,
   ...args: string[]
-) => ["run", "--allow-net", `examples/${file}`, ...args];
+) => ["python3", `${ROOT}tests/fixtures/${file}`, ...args];
+const LONG = "Hi there, server, and more than you read";
 
-/** The pairs `deno task wire` knows, by the name on its command line. */
+/** The scenarios `deno task wire` knows, by the name on its command line. */
 export const PAIRS: Record<string, Pair> = {
   tcp: {
     transport: "tcp",
+    shows: "the handshake before any data, one FIN from each side, the client's last ACK",
     fin: { client: "shutdown(SHUT_WR)", server: "close()" },
-    server: (p) => run("tcp_server.ts", "--port", `${p}`),
-    client: (p) => run("tcp_client.ts", "--port", `${p}`, "tcp", "is", "reliable"),
+    server: (p) => lesson("tcp_server.ts", "--port", `${p}`),
+    clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, "tcp", "is", "reliable")],
   },
   udp: {
     transport: "udp",
-    server: (p) => run("udp_server.ts", "--port", `${p}`),
-    client: (p) => run("udp_client.ts", "--port", `${p}`, "udp", "is", "lazy"),
+    shows: "one datagram each way, no handshake; each client socket gets a new source port",
+    server: (p) => lesson("udp_server.ts", "--port", `${p}`),
+    clients: [
+      (p) => lesson("udp_client.ts", "--port", `${p}`, "udp", "is", "lazy"),
+      (p) => lesson("udp_client.ts", "--port", `${p}`, "again"),
+    ],
   },
   echo: {
     transport: "tcp",
+    shows: "the message, the client's half-close, the echo, then the server's FIN",
     fin: { client: "shutdown(SHUT_WR)", server: "close()" },
-    server: (p) => run("echo_server.ts", "--port", `${p}`),
-    client: (p) => run("echo_client.ts", "--port", `${p}`, "Four score and seven years ago"),
+    server: (p) => lesson("echo_server.ts", "--port", `${p}`),
+    clients: [(p) => lesson("echo_client.ts", "--port", `${p}`, "Four score and seven years ago")],
   },
   "fixed-length": {
     transport: "tcp",
-    // The server half-closes after its reply and drains (the lingering close); the client, which
-    // knows the reply's length, just closes.
+    shows:
+      "16 bytes, the reply, the server's half-close first (its lingering close), then the client's",
+    // The server half-closes after its reply and drains; the client, which knows the reply's
+    // length, just closes.
     fin: { client: "close()", server: "shutdown(SHUT_WR)" },
-    server: (p) => run("fixed_length_server.ts", "--port", `${p}`),
-    client: (p) => run("fixed_length_client.ts", "--port", `${p}`),
+    server: (p) => lesson("fixed_length_server.ts", "--port", `${p}`),
+    clients: [(p) => lesson("fixed_length_client.ts", "--port", `${p}`)],
+  },
+  http: {
+    transport: "tcp",
+    shows: "a GET and the client's half-close, the 404, then the server's FIN",
+    fin: { client: "shutdown(SHUT_WR)", server: "close()" },
+    server: (p) => lesson("http_server.ts", "--port", `${p}`),
+    clients: [(p) => lesson("happy_eyeballs_client.ts", "127.0.0.1", `${p}`)],
+  },
+  "happy-eyeballs": {
+    transport: "tcp",
+    shows: "a SYN to ::1 that no one answers, the SYN to 127.0.0.1 250 ms later, which wins",
+    fin: { client: "shutdown(SHUT_WR)", server: "close()" },
+    // ::1 drops SYNs: a listener that never accepts, with a backlog of 0, filled by one
+    // connection made before the capture starts.
+    around: async (port) => {
+      const hole = Deno.listen({ hostname: "::1", port, tcpBacklog: 0 });
+      const filler = await Deno.connect({ hostname: "::1", port });
+      return () => (filler.close(), hole.close());
+    },
+    server: (p) => lesson("http_server.ts", "--port", `${p}`),
+    clients: [
+      (p) => lesson("happy_eyeballs_client.ts", "dual.test", `${p}`, "--resolve", "::1,127.0.0.1"),
+    ],
+  },
+  "slow-accept": {
+    transport: "tcp",
+    shows:
+      "a server that calls accept() 0.5 s late: the handshake and the client's bytes are in before",
+    fin: { client: "shutdown(SHUT_WR)", server: "close()" },
+    server: (p) => python("wire/slow_accept_server.py", `${p}`),
+    clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, "accept", "me", "later")],
+  },
+  reset: {
+    transport: "tcp",
+    shows:
+      "the textbook fixed-length server reads 16 bytes and closes with the rest unread: a reset",
+    fin: { client: "shutdown(SHUT_WR)", server: "close()" },
+    server: (p) => python("grade/fixed_length_server_dies.py", `${p}`),
+    clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, LONG)],
+  },
+  linger: {
+    transport: "tcp",
+    shows: "the same bytes to fixed_length_server.ts: it drains them before close(), so no reset",
+    fin: { client: "shutdown(SHUT_WR)", server: "shutdown(SHUT_WR)" },
+    server: (p) => lesson("fixed_length_server.ts", "--port", `${p}`),
+    clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, LONG)],
   },
 };
 
-/** The socket call behind a packet, where the lesson has one. */
-export function cause(p: Packet, fromClient: boolean, pair: Pair): string {
+/** One packet as the course shows it. */
+export interface Row {
+  /** ms since the first packet. */
+  ms: number;
+  from: "client" | "server";
+  /** `client:40000 > server:12000`, with the address in brackets when it is IPv6. */
+  who: string;
+  /** The server's address: a sequence diagram draws one lifeline per server address. */
+  server: string;
+  /** The client's port: each client socket has its own. */
+  clientPort: number;
+  /** TCP flags as tcpdump writes them, or `UDP`. */
+  flags: string;
+  bytes: number;
+  /** The payload's first 24 bytes, printable. */
+  preview: string;
+  /** The socket call behind it, where the program has one. */
+  cause: string;
+  /** A SYN nobody answered. */
+  lost: boolean;
+}
+
+/** The server's port: where the first packet (a SYN, or the first datagram) went. */
+export const serverPortOf = (packets: Packet[]): number => packets[0]?.dstPort ?? 0;
+
+/** The socket call behind a packet, where the program has one. */
+function cause(p: Packet, fromClient: boolean, pair: Pair, answered: boolean): string {
   if (p.proto === "UDP") return "sendto()";
-  if (p.flags.includes("R")) return "a reset: closed with unread bytes, or nothing listening";
-  if (p.flags === "S") return "connect()";
+  if (p.flags.includes("R")) return "a reset: close() with unread bytes";
+  if (p.flags === "S") {
+    return answered ? `connect() to ${p.dst}` : `connect() to ${p.dst}: never answered`;
+  }
   if (p.flags === "S.") return "the server's kernel answers; accept() is not needed yet";
   if (p.flags.includes("F")) return pair.fin?.[fromClient ? "client" : "server"] ?? "";
   if (p.payload.length > 0) return "sendall()";
   return "";
 }
 
-/** One line per packet: time since the first, direction, flags or UDP, length, preview, cause. */
-export function describe(packets: Packet[], serverPort: number, pair: Pair): string[] {
+/** The packets as rows: direction, flags, length, preview and the call behind each. */
+export function rows(packets: Packet[], pair: Pair): Row[] {
+  const port = serverPortOf(packets);
   const t0 = packets[0]?.time ?? 0;
+  const end = (host: string, p: number) => (host.includes(":") ? ` [${host}]:${p}` : `:${p}`);
+  const key = (a: string, ap: number, b: string, bp: number) => `${a} ${ap} ${b} ${bp}`;
+  const answered = new Set(
+    packets.filter((p) => p.flags === "S.").map((p) => key(p.dst, p.dstPort, p.src, p.srcPort)),
+  );
   return packets.map((p) => {
-    const fromClient = p.dstPort === serverPort;
-    const who = fromClient
-      ? `client:${p.srcPort} > server:${p.dstPort}`
-      : `server:${p.srcPort} > client:${p.dstPort}`;
-    const why = cause(p, fromClient, pair);
-    const preview = p.payload.length ? ` "${printable(p.payload.subarray(0, 24))}"` : "";
-    const ms = ((p.time - t0) * 1000).toFixed(3).padStart(8);
-    return `${ms} ms  ${who.padEnd(30)} ${(p.flags || "UDP").padEnd(4)} ${
-      String(p.payload.length).padStart(4)
-    } bytes${preview}${why ? `  ${why}` : ""}`;
+    const fromClient = p.dstPort === port;
+    const [c, s] = fromClient ? [p.src, p.dst] : [p.dst, p.src];
+    const [cp, sp] = fromClient ? [p.srcPort, p.dstPort] : [p.dstPort, p.srcPort];
+    const lost = p.flags === "S" && !answered.has(key(p.src, p.srcPort, p.dst, p.dstPort));
+    return {
+      ms: (p.time - t0) * 1000,
+      from: fromClient ? "client" : "server",
+      who: fromClient
+        ? `client${end(c, cp)} > server${end(s, sp)}`
+        : `server${end(s, sp)} > client${end(c, cp)}`,
+      server: s,
+      clientPort: cp,
+      flags: p.flags || "UDP",
+      bytes: p.payload.length,
+      preview: printable(p.payload.subarray(0, 24)),
+      cause: cause(p, fromClient, pair, !lost),
+      lost,
+    };
   });
 }
 
-/** Captures `pair` on `lo`; returns the capture file's bytes. Throws a one-line reason when it cannot. */
+/** One line per packet: time since the first, direction, flags or UDP, length, preview, cause. */
+export function describe(packets: Packet[], pair: Pair): string[] {
+  return rows(packets, pair).map((r) =>
+    `${r.ms.toFixed(3).padStart(8)} ms  ${r.who.padEnd(30)} ${r.flags.padEnd(4)} ${
+      String(r.bytes).padStart(4)
+    } bytes${r.bytes ? ` "${r.preview}"` : ""}${r.cause ? `  ${r.cause}` : ""}`
+  );
+}
+
+/** The command line as a student would type it, from the repository's root. */
+const commandLine = (argv: string[]) =>
+  argv.slice(argv.findIndex((a) => /\.(ts|py)$/.test(a))).join(" ").replaceAll(ROOT, "");
+
+/** What one program printed: the server first, then each client. */
+export interface Printed {
+  command: string;
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Says why tcpdump cannot capture here, in one line. */
+export class CannotCapture extends Error {}
+
+/**
+ * Captures `pair` on `lo` while it runs: the capture file's bytes and what each program printed.
+ *
+ * @throws CannotCapture when tcpdump is missing or may not capture
+ */
 export async function capture(
   pair: Pair,
   keep?: string,
-): Promise<{ pcap: Uint8Array; port: number }> {
-  const port = freePort(pair.transport, "127.0.0.1");
-  const file = keep ?? await Deno.makeTempFile({ suffix: ".pcap" });
-  const filter = `${pair.transport} port ${port}`;
-  let dump: Running;
-  try {
-    dump = Running.command([
-      "tcpdump",
-      "-i",
-      "lo",
-      "--immediate-mode",
-      "-U",
-      "-n",
-      "-w",
-      file,
-      filter,
-    ]);
-  } catch {
-    throw new Error("tcpdump is missing: apt-get install tcpdump");
-  }
-  try {
-    // tcpdump says "listening on lo" on stderr once it captures.
-    for (let i = 0; i < 100 && !/listening on/.test(dump.stderr); i++) {
-      if (dump.code !== null) {
-        const why = dump.stderr.trim().split("\n").pop();
-        throw new Error(
-          `tcpdump cannot capture on lo (${why}): run as root (not in a user namespace), or give it the capture capability ` +
-            `(sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump))`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const server = new Running(pair.server(port));
+): Promise<{ pcap: Uint8Array; programs: Printed[] }> {
+  let port = 0, undo = () => {};
+  for (let i = 0; i < 10 && !port; i++) {
+    port = freePort(pair.transport, "127.0.0.1");
     try {
-      await server.waitFor(/./, 10_000);
-      await new Running(pair.client(port)).wait();
-      await new Promise((r) => setTimeout(r, 200)); // the last ACKs
-    } finally {
-      await server.stop("SIGINT");
+      undo = await pair.around?.(port) ?? undo;
+    } catch {
+      port = 0; // taken on ::1: try another
     }
-  } finally {
-    // --immediate-mode: each packet reaches tcpdump at once, so none is pending in the kernel's
-    // buffer when SIGINT asks it to write out what it holds and exit.
-    await dump.stop("SIGINT");
   }
-  const pcap = await Deno.readFile(file);
-  if (!keep) await Deno.remove(file);
-  return { pcap, port };
+  const file = keep ?? await Deno.makeTempFile({ suffix: ".pcap" });
+  const programs: Printed[] = [];
+  try {
+    let dump: Running;
+    try {
+      const filter = `${pair.transport} port ${port}`;
+      dump = Running.command([
+        "tcpdump",
+        "-i",
+        "lo",
+        "--immediate-mode",
+        "-U",
+        "-n",
+        "-w",
+        file,
+        filter,
+      ]);
+    } catch {
+      throw new CannotCapture("tcpdump is missing: apt-get install tcpdump");
+    }
+    try {
+      // tcpdump says "listening on lo" on stderr once it captures.
+      for (let i = 0; i < 100 && !/listening on/.test(dump.stderr); i++) {
+        if (dump.code !== null) {
+          const why = dump.stderr.trim().split("\n").pop();
+          throw new CannotCapture(
+            `tcpdump cannot capture on lo (${why}): run as root (not in a user namespace), or give it the capture capability ` +
+              `(sudo setcap cap_net_raw,cap_net_admin=eip $(command -v tcpdump))`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const server = Running.command(pair.server(port));
+      try {
+        await server.waitFor(/./, 10_000);
+        for (const client of pair.clients) {
+          const argv = client(port);
+          const out = await Running.command(argv).wait();
+          programs.push({ command: commandLine(argv), ...out });
+        }
+        await new Promise((r) => setTimeout(r, 200)); // the last ACKs
+      } finally {
+        const out = await server.stop("SIGTERM");
+        const argv = pair.server(port);
+        programs.unshift({ command: commandLine(argv), ...out });
+      }
+    } finally {
+      // --immediate-mode: each packet reaches tcpdump at once, so none is pending in the
+      // kernel's buffer when SIGINT asks it to write out what it holds and exit.
+      await dump.stop("SIGINT");
+    }
+    return { pcap: await Deno.readFile(file), programs };
+  } finally {
+    undo();
+    if (!keep) await Deno.remove(file).catch(() => {});
+  }
+}
+
+/** Where `--record` keeps each scenario's capture, for the site when it cannot capture. */
+export const recorded = (name: string): string => `${ROOT}tests/fixtures/wire/${name}.pcap`;
+
+/** The lines `deno task wire` prints: the packets, then what each program printed. */
+export function report(packets: Packet[], pair: Pair, programs: Printed[]): string[] {
+  const out = describe(packets, pair);
+  for (const c of programs) {
+    out.push("", `${c.command} (${c.code === 143 ? "stopped by SIGTERM" : `exit ${c.code}`}):`);
+    for (const line of `${c.stdout}${c.stderr}`.trimEnd().split("\n")) out.push(`  ${line}`);
+  }
+  return out;
 }
 
 if (import.meta.main) {
-  const [name, flag, keep] = Deno.args;
-  const pair = PAIRS[name];
-  if (!pair || (flag !== undefined && flag !== "--pcap") || (flag && !keep)) {
+  const args = [...Deno.args];
+  const record = args[0] === "--record";
+  const pcapAt = args.indexOf("--pcap");
+  const keep = pcapAt >= 0 ? args.splice(pcapAt, 2)[1] : undefined;
+  const names = record ? (args.slice(1).length ? args.slice(1) : Object.keys(PAIRS)) : args;
+  if (
+    !names.length || names.some((n) => !PAIRS[n]) || (!record && names.length > 1) ||
+    (pcapAt >= 0 && (!keep || record))
+  ) {
     console.error(
-      `usage: deno task wire EXAMPLE [--pcap FILE]\n  EXAMPLE: ${Object.keys(PAIRS).join(", ")}`,
+      `usage: deno task wire EXAMPLE [--pcap FILE]  |  deno task wire --record [EXAMPLE...]\n${
+        Object.entries(PAIRS).map(([n, p]) => `  ${n.padEnd(15)} ${p.shows}`).join("\n")
+      }`,
     );
     Deno.exit(2);
   }
   try {
-    const { pcap, port } = await capture(pair, keep);
-    for (const line of describe(readPcap(pcap), port, pair)) console.log(line);
-    if (keep) console.log(`the capture is in ${keep}: open it in Wireshark, or tcpdump -r ${keep}`);
+    for (const name of names) {
+      const pair = PAIRS[name];
+      const { pcap, programs } = await capture(pair, record ? recorded(name) : keep);
+      if (record) {
+        console.log(
+          `${name}: ${readPcap(pcap).length} packets, ${pcap.length} bytes in ${
+            recorded(name).replace(ROOT, "")
+          }`,
+        );
+        continue;
+      }
+      for (const line of report(readPcap(pcap), pair, programs)) console.log(line);
+      if (keep) {
+        console.log(`\nthe capture is in ${keep}: open it in Wireshark, or tcpdump -r ${keep}`);
+      }
+    }
   } catch (err) {
     console.error(`wire: ${(err as Error).message}`);
-    Deno.exit(2);
+    Deno.exit(err instanceof CannotCapture ? 2 : 1);
   }
 }
