@@ -7,6 +7,8 @@ import { assert, assertEquals, assertMatch } from "@std/assert";
 import { copyRepo, deno, removeCopy, ROOT, Running } from "./_process.ts";
 import { examplesInOrder, isCommentLine, splitHeader } from "./site/build.ts";
 import { EXAMPLES } from "./_examples.ts";
+import { PAIRS } from "./wire/main.ts";
+import { readPcap } from "./wire/pcap.ts";
 
 const SITE = `${ROOT}_site`;
 const unescape = (s: string) =>
@@ -66,6 +68,33 @@ Deno.test("site: every link resolves inside the site; nothing refers to another 
   assertMatch(index, /<a href="udp_server\.html#step-\d+">udp_server<\/a>/); // Rosetta -> step
   assertMatch(index, /<figure class="diagram"><svg class="sequence"/);
   assertMatch(index, /deno task grade/);
+});
+
+Deno.test("site: On the wire: each scenario's page shows its packets, a row and an arrow each, and its file", async () => {
+  assertEquals(built.code, 0, built.stderr);
+  for (const [name, pair] of Object.entries(PAIRS)) {
+    const packets = readPcap(await Deno.readFile(`${SITE}/wire/${name}.pcap`));
+    assert(packets.length >= 2, `${name}: ${packets.length} packets`);
+    for (const page of pair.pages) {
+      const html = await Deno.readTextFile(`${SITE}/${page}.html`);
+      const section = html.match(
+        new RegExp(`<section class="wire" id="wire-${name}">[\\s\\S]*?</section>`),
+      )
+        ?.[0];
+      assert(section, `${page}.html: no On the wire section for ${name}`);
+      // Captured live, or recorded, and then it says when.
+      assertMatch(section, /captured live during this build|recorded on \d{4}-\d\d-\d\d by/);
+      assertEquals(section.match(/<tr><td>/g)?.length, packets.length, `${page}: ${name}'s rows`);
+      const arrows = section.match(/<line x1="[\d.]+" y1="(\d+(\.\d+)?)" x2="[\d.]+" y2="\1"\/>/g);
+      assertEquals(arrows?.length, packets.length, `${page}: ${name}'s arrows`);
+    }
+  }
+  // One lifeline per socket: the two UDP clients had two source ports; happy eyeballs' lost SYN.
+  const udp = await Deno.readTextFile(`${SITE}/udp_client.html`);
+  assertEquals(udp.match(/>client:\d+<\/text>/g)?.length, 2);
+  const he = await Deno.readTextFile(`${SITE}/happy_eyeballs_client.html`);
+  assertMatch(he, />client \[::1\]:\d+<\/text>/);
+  assertMatch(he, /<td>connect\(\) to ::1: never answered<\/td>/);
 });
 
 /** A headless browser on PATH (and allowed to run), or null. */
@@ -136,6 +165,29 @@ Deno.test({
       assertEquals(wide, "0", `${name}: ${wide} code steps scroll sideways at 1280 px`);
     }
     await Deno.remove(`${SITE}/probe.html`);
+    // On the wire, as the browser has it: the UDP, TCP, echo, HTTP and happy eyeballs pages.
+    for (
+      const [page, name] of [
+        ["udp_server", "udp"],
+        ["tcp_client", "tcp"],
+        ["echo_server", "echo"],
+        ["http_server", "http"],
+        ["happy_eyeballs_client", "happy-eyeballs"],
+      ]
+    ) {
+      const dom = await dump(`${page}.html`);
+      const section =
+        dom.match(new RegExp(`<section class="wire" id="wire-${name}">[\\s\\S]*?</section>`))
+          ?.[0] ?? "";
+      assertMatch(
+        section,
+        /<svg class="sequence"[\s\S]*<\/svg>/,
+        `${page}: no diagram for ${name}`,
+      );
+      const rows = section.match(/<tr><td>/g)?.length ?? 0;
+      const packets = readPcap(await Deno.readFile(`${SITE}/wire/${name}.pcap`)).length;
+      assertEquals(rows, packets, `${page}: ${rows} rows for ${packets} packets`);
+    }
     const page = await dump("udp_server.html");
     assertMatch(page, /<title>udp_server: socket examples<\/title>/);
     assertMatch(page, /Opens the server's socket/); // the first step's sentence

@@ -5,7 +5,7 @@
  * namespace, after installing tcpdump).
  */
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { deno } from "./_process.ts";
+import { deno, ROOT } from "./_process.ts";
 import { describe, PAIRS, recorded, type Row, rows } from "./wire/main.ts";
 import { readPcap } from "./wire/pcap.ts";
 
@@ -207,3 +207,45 @@ scenario(
     if (printed) assertEquals(printed.at(-1)!.text, "Returned from server: Hello World!");
   },
 );
+
+Deno.test("README: its UDP, TCP and happy eyeballs drawings show the packets the recordings hold", async () => {
+  const readme = await Deno.readTextFile(`${ROOT}README.md`);
+  const diagrams = [...readme.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]);
+  // A drawing's arrows as "client SYN", "server data", "client SYN lost"...: its client is the
+  // participant named *_client.
+  const drawn = (client: string) => {
+    const text = diagrams.find((d) => d.includes(` as ${client}\n`))!;
+    const id = text.match(new RegExp(`participant (\\w+) as ${client}\n`))![1];
+    return [...text.matchAll(/^ *(\w+)(->>|-x)\w+: (.*)$/gm)].map(([, from, arrow, what]) => {
+      const kind = /^SYN, ACK/.test(what)
+        ? "SYN, ACK"
+        : /^(SYN|ACK|FIN)\b/.test(what)
+        ? what.slice(0, 3)
+        : "data"; // a payload: sendto("..."), "...", GET ...
+      return `${from === id ? "client" : "server"} ${kind}${arrow === "-x" ? " lost" : ""}`;
+    });
+  };
+  // A recording's packets the same way, without the ACKs a drawing leaves out: all but the
+  // handshake's last and the very last packet.
+  const captured = async (name: string) => {
+    const rs = rows(readPcap(await Deno.readFile(recorded(name))), PAIRS[name]);
+    return rs.filter((r, i) => r.flags !== "." || rs[i - 1]?.flags === "S." || i === rs.length - 1)
+      .map((r) => {
+        const kind = r.flags === "S."
+          ? "SYN, ACK"
+          : r.flags === "S"
+          ? "SYN"
+          : r.flags.includes("F")
+          ? "FIN"
+          : r.bytes
+          ? "data"
+          : "ACK";
+        return `${r.from} ${kind}${r.lost ? " lost" : ""}`;
+      });
+  };
+  assertEquals(drawn("tcp_client"), await captured("tcp"));
+  const udp = await captured("udp");
+  assertEquals(drawn("udp_client"), udp.slice(0, 2)); // the first client's exchange
+  const he = drawn("happy_eyeballs_client");
+  assertEquals(he, (await captured("happy-eyeballs")).slice(0, he.length));
+});

@@ -18,6 +18,8 @@ import { parseCli } from "../../lib/cli.ts";
 import { runMain, UserError } from "../../lib/errors.ts";
 import { ROOT } from "../_process.ts";
 import { type Captured, checkTranscript } from "../_transcript.ts";
+import { PAIRS } from "../wire/main.ts";
+import { wireSection, wireShows } from "./wire.ts";
 import { sequenceSvg } from "./sequence.ts";
 
 /** Where the site goes (git ignores it). */
@@ -254,6 +256,7 @@ export async function build(out = OUT, log = (line: string) => console.log(line)
     if (href.startsWith("#")) return href;
     return undefined; // another host, or a file the site does not carry: plain text
   };
+  const wireShow = wireShows(out, log);
   const allSteps = new Map<string, Step[]>();
   const summaries: string[] = [];
   for (const [i, name] of names.entries()) {
@@ -285,6 +288,10 @@ export async function build(out = OUT, log = (line: string) => console.log(line)
         c.stream === "stderr" ? "!" : "|"
       }</span> ${c.stream === "stderr" ? `<span class="err">${esc(c.line)}</span>` : esc(c.line)}`
     ).join("\n");
+    const wire = [];
+    for (const w of Object.keys(PAIRS).filter((w) => PAIRS[w].pages.includes(name))) {
+      wire.push(await wireShow(w)); // one at a time: each capture's timing is its own
+    }
     const prev = i > 0 ? `<a href="${names[i - 1]}.html">← ${names[i - 1]}</a>` : "<span></span>";
     const next = i < names.length - 1
       ? `<a href="${names[i + 1]}.html">${names[i + 1]} →</a>`
@@ -306,6 +313,7 @@ ${
     }; each line as it was printed, both programs merged in time order (<code>|</code> stdout,
 <code>!</code> stderr).</p>
 <pre class="transcript"><code>${transcript}</code></pre>
+${wireSection(wire)}
 <p class="meta">Source: <a href="src/${name}.ts.txt">examples/${name}.ts</a>. The document it
 follows is named in its header, above.</p>
 <nav>${prev}<a href="index.html">index</a>${next}</nav>`;

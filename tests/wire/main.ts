@@ -19,6 +19,8 @@ export interface Pair {
   transport: "tcp" | "udp";
   /** What the capture shows, in one sentence. */
   shows: string;
+  /** The site's pages that show it under "On the wire". */
+  pages: string[];
   /** The call behind each side's FIN, as the programs make it (TCP only). */
   fin?: { client: string; server: string };
   server: (port: number) => string[];
@@ -45,6 +47,7 @@ export const PAIRS: Record<string, Pair> = {
   tcp: {
     transport: "tcp",
     shows: "the handshake before any data, one FIN from each side, the client's last ACK",
+    pages: ["tcp_server", "tcp_client"],
     fin: { client: "shutdown(SHUT_WR)", server: "close()" },
     server: (p) => lesson("tcp_server.ts", "--port", `${p}`),
     clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, "tcp", "is", "reliable")],
@@ -52,6 +55,7 @@ export const PAIRS: Record<string, Pair> = {
   udp: {
     transport: "udp",
     shows: "one datagram each way, no handshake; each client socket gets a new source port",
+    pages: ["udp_server", "udp_client"],
     server: (p) => lesson("udp_server.ts", "--port", `${p}`),
     clients: [
       (p) => lesson("udp_client.ts", "--port", `${p}`, "udp", "is", "lazy"),
@@ -61,6 +65,7 @@ export const PAIRS: Record<string, Pair> = {
   echo: {
     transport: "tcp",
     shows: "the message, the client's half-close, the echo, then the server's FIN",
+    pages: ["echo_server", "echo_client"],
     fin: { client: "shutdown(SHUT_WR)", server: "close()" },
     server: (p) => lesson("echo_server.ts", "--port", `${p}`),
     clients: [(p) => lesson("echo_client.ts", "--port", `${p}`, "Four score and seven years ago")],
@@ -69,6 +74,7 @@ export const PAIRS: Record<string, Pair> = {
     transport: "tcp",
     shows:
       "16 bytes, the reply, the server's half-close first (its lingering close), then the client's",
+    pages: ["fixed_length_server", "fixed_length_client"],
     // The server half-closes after its reply and drains; the client, which knows the reply's
     // length, just closes.
     fin: { client: "close()", server: "shutdown(SHUT_WR)" },
@@ -78,6 +84,7 @@ export const PAIRS: Record<string, Pair> = {
   http: {
     transport: "tcp",
     shows: "a GET and the client's half-close, the 404, then the server's FIN",
+    pages: ["http_server"],
     fin: { client: "shutdown(SHUT_WR)", server: "close()" },
     server: (p) => lesson("http_server.ts", "--port", `${p}`),
     clients: [(p) => lesson("happy_eyeballs_client.ts", "127.0.0.1", `${p}`)],
@@ -85,6 +92,7 @@ export const PAIRS: Record<string, Pair> = {
   "happy-eyeballs": {
     transport: "tcp",
     shows: "a SYN to ::1 that no one answers, the SYN to 127.0.0.1 250 ms later, which wins",
+    pages: ["happy_eyeballs_client"],
     fin: { client: "shutdown(SHUT_WR)", server: "close()" },
     // ::1 drops SYNs: a listener that never accepts, with a backlog of 0, filled by one
     // connection made before the capture starts.
@@ -102,6 +110,7 @@ export const PAIRS: Record<string, Pair> = {
     transport: "tcp",
     shows:
       "a server that calls accept() 0.5 s late: the handshake and the client's bytes are in before",
+    pages: ["tcp_server"],
     fin: { client: "shutdown(SHUT_WR)", server: "close()" },
     server: (p) => python("wire/slow_accept_server.py", `${p}`),
     clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, "accept", "me", "later")],
@@ -110,6 +119,7 @@ export const PAIRS: Record<string, Pair> = {
     transport: "tcp",
     shows:
       "the textbook fixed-length server reads 16 bytes and closes with the rest unread: a reset",
+    pages: ["fixed_length_server"],
     fin: { client: "shutdown(SHUT_WR)", server: "close()" },
     server: (p) => python("grade/fixed_length_server_dies.py", `${p}`),
     clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, LONG)],
@@ -117,6 +127,7 @@ export const PAIRS: Record<string, Pair> = {
   linger: {
     transport: "tcp",
     shows: "the same bytes to fixed_length_server.ts: it drains them before close(), so no reset",
+    pages: ["fixed_length_server"],
     fin: { client: "shutdown(SHUT_WR)", server: "shutdown(SHUT_WR)" },
     server: (p) => lesson("fixed_length_server.ts", "--port", `${p}`),
     clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, LONG)],
@@ -238,6 +249,9 @@ export async function capture(
   const programs: Printed[] = [];
   try {
     let dump: Running;
+    if ((await Deno.permissions.query({ name: "run", command: "tcpdump" })).state !== "granted") {
+      throw new CannotCapture("this run may not start tcpdump (no --allow-run for it)");
+    }
     try {
       const filter = `${pair.transport} port ${port}`;
       dump = Running.command([
