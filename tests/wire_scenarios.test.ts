@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { deno, ROOT } from "./_process.ts";
 import { describe, PAIRS, recorded, type Row, rows } from "./wire/main.ts";
-import { readPcap } from "./wire/pcap.ts";
+import { type Packet, readPcap } from "./wire/pcap.ts";
 
 const probe = await deno(["task", "-q", "wire", "udp"], { timeoutMs: 60_000 });
 const why = probe.code === 2 && /^wire: /.test(probe.stderr) ? probe.stderr.trim() : "";
@@ -30,6 +30,9 @@ async function live(name: string) {
     const [packetText, ...sections] = out.stdout.trimEnd().split("\n\n");
     const packets = readPcap(await Deno.readFile(file));
     assertEquals(packetText.split("\n"), describe(packets, PAIRS[name]));
+    onLoopbackOnly(packets);
+    // Every process it started has stopped: no command line still names the capture file.
+    assertEquals(await commandLinesWith(file), []);
     const printed = sections.filter((s) => !s.startsWith("the capture is in ")).map((p) => {
       const [head, ...rest] = p.split("\n");
       return { head, text: rest.map((l) => l.slice(2)).join("\n") };
@@ -40,10 +43,29 @@ async function live(name: string) {
   }
 }
 
+/** The command lines of running processes that include `text` (read with `ls` and `cat`). */
+async function commandLinesWith(text: string): Promise<string[]> {
+  const run = async (cmd: string, args: string[]) =>
+    new TextDecoder().decode(
+      (await new Deno.Command(cmd, { args, stderr: "null" }).output()).stdout,
+    );
+  const pids = (await run("ls", ["/proc"])).split("\n").filter((n) => /^\d+$/.test(n));
+  const all = await run("cat", pids.map((pid) => `/proc/${pid}/cmdline`));
+  return all.split("\0").filter((arg) => arg.includes(text));
+}
+
+/** Every packet went from loopback to loopback. */
+function onLoopbackOnly(packets: Packet[]) {
+  for (const p of packets) {
+    for (const a of [p.src, p.dst]) assert(/^(127\.|::1$)/.test(a), `${a} is not loopback`);
+  }
+}
+
 /** Checks `name` on its committed recording, and on a live capture where tcpdump can capture. */
 function scenario(name: string, title: string, check: Check) {
   Deno.test(`wire ${name}, recorded: ${title}`, async () => {
     const packets = readPcap(await Deno.readFile(recorded(name)));
+    onLoopbackOnly(packets);
     check(rows(packets, PAIRS[name]), undefined, packets.map((p) => p.time));
   });
   Deno.test({
@@ -174,38 +196,53 @@ scenario(
   },
 );
 
+/** A server closes with bytes unread: its reply goes out, then a reset, and the client loses it. */
+const resetCheck = (reply: string): Check => (ps, printed) => {
+  const last = ps.at(-1)!;
+  assertEquals(
+    `${last.from} ${last.flags} ${last.cause}`,
+    "server R. a reset: close() with unread bytes",
+  );
+  assert(data(ps).at(-1)!.startsWith(`server ${reply}`)); // the reply was sent, then the reset
+  // The server never sends its FIN; the client's may or may not leave before the reset arrives.
+  assertEquals(fins(ps).filter((p) => p.from === "server"), []);
+  if (printed) {
+    assertMatch(printed.at(-1)!.head, /\(exit 1\):$/);
+    assertEquals(printed.at(-1)!.text, "tcp_client: connection reset by the peer");
+  }
+};
+
+/** The lesson drains what it did not read before close(): no reset, and the reply arrives. */
+const lingerCheck = (reply: string): Check => (ps, printed) => {
+  assertEquals(resets(ps), []);
+  // One FIN from each side, in either order: the client half-closes right after sending, while
+  // the server reads and replies.
+  assertEquals(fins(ps).map((p) => `${p.from} ${p.cause}`).sort(), [
+    "client shutdown(SHUT_WR)",
+    "server shutdown(SHUT_WR)",
+  ]);
+  if (printed) assertMatch(printed.at(-1)!.text, new RegExp(`^Returned from server: ${reply}`));
+};
+
 scenario(
   "reset",
   "closed with unread bytes, the textbook server resets; the client loses the reply",
-  (ps, printed) => {
-    const last = ps.at(-1)!;
-    assertEquals(
-      `${last.from} ${last.flags} ${last.cause}`,
-      "server R. a reset: close() with unread bytes",
-    );
-    assertEquals(data(ps).at(-1), "server Hello World!"); // the reply was sent, then the reset
-    // The server never sends its FIN; the client's may or may not leave before the reset arrives.
-    assertEquals(fins(ps).filter((p) => p.from === "server"), []);
-    if (printed) {
-      assertMatch(printed.at(-1)!.head, /\(exit 1\):$/);
-      assertEquals(printed.at(-1)!.text, "tcp_client: connection reset by the peer");
-    }
-  },
+  resetCheck("Hello World!"),
 );
-
 scenario(
   "linger",
   "the same bytes to fixed_length_server.ts: drained, no reset, the reply kept",
-  (ps, printed) => {
-    assertEquals(resets(ps), []);
-    // One FIN from each side, in either order: the client half-closes right after sending, while
-    // the server reads its 16 bytes and replies.
-    assertEquals(fins(ps).map((p) => `${p.from} ${p.cause}`).sort(), [
-      "client shutdown(SHUT_WR)",
-      "server shutdown(SHUT_WR)",
-    ]);
-    if (printed) assertEquals(printed.at(-1)!.text, "Returned from server: Hello World!");
-  },
+  lingerCheck("Hello World!"),
+);
+scenario(
+  "http-reset",
+  "a body the server never read resets the connection; the client loses the 501",
+  resetCheck("HTTP/1.1 501"),
+);
+scenario(
+  "http-linger",
+  "http_server.ts reads the body away before close(): no reset, the 501 arrives",
+  lingerCheck("HTTP/1.1 501 Not Implemented"),
 );
 
 Deno.test("README: its UDP, TCP and happy eyeballs drawings show the packets the recordings hold", async () => {

@@ -41,6 +41,9 @@ const python = (
   ...args: string[]
 ) => ["python3", `${ROOT}tests/fixtures/${file}`, ...args];
 const LONG = "Hi there, server, and more than you read";
+const POST = `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10000\r\n\r\n${
+  "x".repeat(10000)
+}`;
 
 /** The scenarios `deno task wire` knows, by the name on its command line. */
 export const PAIRS: Record<string, Pair> = {
@@ -132,6 +135,22 @@ export const PAIRS: Record<string, Pair> = {
     server: (p) => lesson("fixed_length_server.ts", "--port", `${p}`),
     clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, LONG)],
   },
+  "http-reset": {
+    transport: "tcp",
+    shows: "a POST with a 10 kB body to a server that reads 8 kB, answers and closes: a reset",
+    pages: ["http_server"],
+    fin: { client: "shutdown(SHUT_WR)", server: "close()" },
+    server: (p) => python("grade/http_server_one_flaw.py", "none", `${p}`),
+    clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, POST)],
+  },
+  "http-linger": {
+    transport: "tcp",
+    shows: "the same POST to http_server.ts: its lingering close reads the body away, so no reset",
+    pages: ["http_server"],
+    fin: { client: "shutdown(SHUT_WR)", server: "shutdown(SHUT_WR)" },
+    server: (p) => lesson("http_server.ts", "--port", `${p}`),
+    clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, POST)],
+  },
 };
 
 /** One packet as the course shows it. */
@@ -214,7 +233,11 @@ export function describe(packets: Packet[], pair: Pair): string[] {
 
 /** The command line as a student would type it, from the repository's root. */
 const commandLine = (argv: string[]) =>
-  argv.slice(argv.findIndex((a) => /\.(ts|py)$/.test(a))).join(" ").replaceAll(ROOT, "");
+  argv.slice(argv.findIndex((a) => /\.(ts|py)$/.test(a))).map((a) =>
+    /^[\w./:,=-]+$/.test(a)
+      ? a.replace(ROOT, "")
+      : `${JSON.stringify(a.slice(0, 40))}${a.length > 40 ? `... (${a.length} characters)` : ""}`
+  ).join(" ");
 
 /** What one program printed: the server first, then each client. */
 export interface Printed {
