@@ -2,7 +2,7 @@
  * The pcap reader (tests/wire/pcap.ts) on capture files written here, byte by byte, in each
  * byte order, time unit and loopback link type: what tcpdump would have written.
  */
-import { assertEquals, assertThrows } from "@std/assert";
+import { assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { ipv6Text, readPcap, tcpFlags } from "./wire/pcap.ts";
 import { deno } from "./_process.ts";
 import { PAIRS } from "./wire/main.ts";
@@ -208,7 +208,7 @@ Deno.test("pcap: a real capture (tcpdump -i lo, tcp_client.ts against tcp_server
   ]);
 });
 
-Deno.test("deno task wire: without tcpdump, one line saying what to install and exit 2; a bad name is a usage error", async () => {
+Deno.test("deno task wire: without tcpdump, or without its privilege, one line saying what to do and exit 2; a bad name is a usage error", async () => {
   const args = [
     "run",
     "--allow-net=127.0.0.1",
@@ -223,6 +223,24 @@ Deno.test("deno task wire: without tcpdump, one line saying what to install and 
     "",
     "wire: tcpdump is missing: apt-get install tcpdump",
   ]);
+  // A tcpdump without the privilege to capture (as a user's is): one line, what to do, exit 2.
+  const dir = await Deno.makeTempDir({ dir: "/tmp" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/tcpdump`,
+      `#!/bin/sh\necho "tcpdump: lo: You don't have permission to perform this capture on that device" >&2\nexit 1\n`,
+      { mode: 0o755 },
+    );
+    const denied = await deno([...args, "tcp"], { env: { PATH: `${dir}:/usr/bin:/bin` } });
+    assertEquals([denied.code, denied.stdout], [2, ""]);
+    assertEquals(denied.stderr.trim().split("\n").length, 1);
+    assertMatch(
+      denied.stderr,
+      /^wire: tcpdump cannot capture on lo \(tcpdump: lo: You don't have permission .*\): run as root .*setcap cap_net_raw,cap_net_admin=eip/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
   const bad = await deno([...args, "nope"]);
   assertEquals(bad.code, 2);
   assertEquals(
