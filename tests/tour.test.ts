@@ -28,7 +28,9 @@ async function tour(...sections: string[]): Promise<[number, string][]> {
   const run = new Running([
     "run",
     "--allow-net=127.0.0.1,[::1],localhost",
-    `--allow-run=${Deno.execPath()}`,
+    `--allow-run=${Deno.execPath()},tcpdump`,
+    "--allow-read=tests/fixtures/wire,/tmp",
+    "--allow-write=/tmp",
     "tests/tour.ts",
     ...sections,
   ]);
@@ -67,4 +69,24 @@ Deno.test("tour: a server's line about a request comes before the client's line 
   // Echo: the server logs the connection and each chunk before the client prints the echo.
   assert(at(/echo_server +\| connection - /) < at(/echo_client +! received "/));
   assert(at(/echo_server +\| received "/) < at(/echo_client +! received "/));
+});
+
+Deno.test("tour: the TCP pair on the wire, in short: the handshake first, one FIN each side, the last ACK", async () => {
+  const seen = (await tour("2")).map(([, line]) => line);
+  const head = seen.find((l) => l.startsWith("On the wire (deno task wire tcp: "));
+  assert(head, seen.join("\n"));
+  assertMatch(head, /: (tcpdump on lo, just now|recorded on \d{4}-\d\d-\d\d; here, .+)\):$/);
+  const wire = seen.filter((l) => /^ {2}tcpdump +\| /.test(l)).map((l) =>
+    l.replace(/^ {2}tcpdump +\| /, "").replace(/ {2,}/g, "  ")
+  );
+  assertEquals(wire.slice(0, 3), [
+    "client > server  SYN  connect() to 127.0.0.1",
+    "server > client  SYN, ACK  the server's kernel answers; accept() is not needed yet",
+    "client > server  ACK",
+  ]);
+  assertEquals(wire.filter((l) => l.includes("FIN")), [
+    "client > server  FIN, ACK  shutdown(SHUT_WR)",
+    "server > client  FIN, ACK  close()",
+  ]);
+  assertEquals(wire.at(-1), "client > server  ACK");
 });

@@ -32,6 +32,7 @@ import { runMain, UserError } from "../lib/errors.ts";
 import { faint, strong } from "../lib/log.ts";
 import { within } from "../lib/deadline.ts";
 import { lines, type Output, Running } from "./_process.ts";
+import { dayOf, flagWords, liveOrRecorded, PAIRS, rows } from "./wire/main.ts";
 
 /** A tour section: a title and the steps that run and explain one example. */
 export interface Section {
@@ -222,6 +223,27 @@ const tcp: Section = {
         await server.waitFor(/: tcp is reliable\n/);
       },
     );
+    // The same pair on the wire, in short: tcpdump on lo where it can capture, else the recording.
+    const { packets, why } = await liveOrRecorded("tcp").catch((err) => ({
+      packets: [],
+      why: (err as Error).message,
+    }));
+    t.say(
+      `On the wire (deno task wire tcp: ${
+        why
+          ? `recorded on ${dayOf(packets)}; here, ${why.replace(/ \(.*$|:.*$/, "")}`
+          : "tcpdump on lo, just now"
+      }):`,
+    );
+    for (const r of rows(packets, PAIRS.tcp)) {
+      const data = r.bytes ? `"${r.preview}"` : "";
+      t.line(
+        "tcpdump",
+        `${r.from === "client" ? "client > server" : "server > client"}  ${
+          [flagWords(r), data].filter(Boolean).join(" ").padEnd(18)
+        }  ${r.cause}`.trimEnd(),
+      );
+    }
   },
 };
 

@@ -3,7 +3,7 @@
  * build where tcpdump can capture, else read from its recording, and shown as a table and as a
  * sequence diagram drawn from the packets themselves (one lifeline per socket).
  */
-import { CannotCapture, capture, PAIRS, recorded, type Row, rows } from "../wire/main.ts";
+import { dayOf, flagWords, liveOrRecorded, PAIRS, recorded, type Row, rows } from "../wire/main.ts";
 import { readPcap } from "../wire/pcap.ts";
 import { sequenceSvg } from "./sequence.ts";
 
@@ -18,9 +18,8 @@ const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /**
- * Gets each scenario's packets when a page first needs them: captured into `out/wire/NAME.pcap`
- * while the scenario runs or, once a live capture has failed (tcpdump missing, or no privilege to
- * capture), its recording copied there.
+ * Gets each scenario's packets when a page first needs them, into `out/wire/NAME.pcap`: captured
+ * live, or, once a live capture has failed (tcpdump missing, or no privilege), recorded.
  */
 export function wireShows(
   out: string,
@@ -30,40 +29,23 @@ export function wireShows(
   let cannot = "";
   return async (name) => {
     if (got.has(name)) return got.get(name)!;
-    const pair = PAIRS[name], file = `${out}/wire/${name}.pcap`;
     await Deno.mkdir(`${out}/wire`, { recursive: true });
-    let how = "captured live during this build by tcpdump on lo";
-    if (!cannot) {
-      try {
-        await capture(pair, file);
-      } catch (err) {
-        if (!(err instanceof CannotCapture)) throw err;
-        cannot = err.message;
-        log(`  on the wire: the recorded captures (${cannot})`);
-      }
-    }
+    const file = `${out}/wire/${name}.pcap`;
+    let live;
     if (cannot) {
       await Deno.copyFile(recorded(name), file);
-      const first = readPcap(await Deno.readFile(file))[0]?.time ?? 0;
-      how = `recorded on ${new Date(first * 1000).toISOString().slice(0, 10)} by ` +
-        `<code>deno task wire --record</code> (no live capture during this build: ${esc(cannot)})`;
-    }
-    got.set(name, { name, rows: rows(readPcap(await Deno.readFile(file)), pair), how });
+      live = { packets: readPcap(await Deno.readFile(file)), why: cannot };
+    } else live = await liveOrRecorded(name, file);
+    if (live.why && !cannot) log(`  on the wire: the recorded captures (${cannot = live.why})`);
+    const how = live.why
+      ? `recorded on ${
+        dayOf(live.packets)
+      } by <code>deno task wire --record</code> (no live capture during ` +
+        `this build: ${esc(live.why)})`
+      : "captured live during this build by tcpdump on lo";
+    got.set(name, { name, rows: rows(live.packets, PAIRS[name]), how });
     return got.get(name)!;
   };
-}
-
-/** tcpdump's flags in words. */
-function kind(r: Row): string {
-  if (r.flags === "UDP") return "datagram";
-  if (r.bytes && !/[SFR]/.test(r.flags)) return ""; // data: the payload says it
-  const words = [
-    r.flags.includes("S") && "SYN",
-    r.flags.includes("F") && "FIN",
-    r.flags.includes("R") && "RST",
-    r.flags.includes(".") && !r.flags.includes("R") && "ACK",
-  ].filter(Boolean);
-  return words.join(", ");
 }
 
 /** The packets as Mermaid sequence text: a lifeline per client socket and per server address. */
@@ -82,7 +64,7 @@ export function sequenceText(rs: Row[]): string {
   const lines = rs.map((r) => {
     const [a, b] = r.from === "client" ? [client(r), server(r)] : [server(r), client(r)];
     const data = r.bytes ? ` "${r.preview}"${r.bytes > 24 ? "…" : ""} (${r.bytes} B)` : "";
-    const text = `${r.ms.toFixed(1)} ms ${kind(r)}${data}`.replace("ms  ", "ms ") +
+    const text = `${r.ms.toFixed(1)} ms ${flagWords(r)}${data}`.replace("ms  ", "ms ") +
       (r.cause ? `: ${r.cause}` : "");
     return `    ${id(a)}${r.lost ? "-x" : "->>"}${id(b)}: ${text}`;
   });

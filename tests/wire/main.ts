@@ -137,7 +137,8 @@ export const PAIRS: Record<string, Pair> = {
   },
   "http-reset": {
     transport: "tcp",
-    shows: "a POST with a 10 kB body to a server that reads 8 kB, answers and closes: a reset",
+    shows:
+      "a 10 kB POST body to a server that reads 8 kB, answers, closes: a reset, and the 501 is lost",
     pages: ["http_server"],
     fin: { client: "shutdown(SHUT_WR)", server: "close()" },
     server: (p) => python("grade/http_server_one_flaw.py", "none", `${p}`),
@@ -331,6 +332,41 @@ export async function capture(
 
 /** Where `--record` keeps each scenario's capture, for the site when it cannot capture. */
 export const recorded = (name: string): string => `${ROOT}tests/fixtures/wire/${name}.pcap`;
+
+/**
+ * A scenario's packets: captured now (into `keep`, if given) where tcpdump can, else read from
+ * its recording; `why` says why there was no live capture ("" when there was).
+ */
+export async function liveOrRecorded(
+  name: string,
+  keep?: string,
+): Promise<{ packets: Packet[]; why: string }> {
+  try {
+    const { pcap } = await capture(PAIRS[name], keep);
+    return { packets: readPcap(pcap), why: "" };
+  } catch (err) {
+    if (!(err instanceof CannotCapture)) throw err;
+    const pcap = await Deno.readFile(recorded(name));
+    if (keep) await Deno.writeFile(keep, pcap);
+    return { packets: readPcap(pcap), why: err.message };
+  }
+}
+
+/** The day a capture was made (its first packet's), as 2026-12-07. */
+export const dayOf = (packets: Packet[]): string =>
+  new Date((packets[0]?.time ?? 0) * 1000).toISOString().slice(0, 10);
+
+/** tcpdump's flags in words: `SYN`, `SYN, ACK`, `FIN, ACK`, `RST`; "" for data, `datagram`. */
+export function flagWords(r: Row): string {
+  if (r.flags === "UDP") return "datagram";
+  if (r.bytes && !/[SFR]/.test(r.flags)) return ""; // data: the payload says it
+  return [
+    r.flags.includes("S") && "SYN",
+    r.flags.includes("F") && "FIN",
+    r.flags.includes("R") && "RST",
+    r.flags.includes(".") && !r.flags.includes("R") && "ACK",
+  ].filter(Boolean).join(", ");
+}
 
 /** The lines `deno task wire` prints: the packets, then what each program printed. */
 export function report(packets: Packet[], pair: Pair, programs: Printed[]): string[] {
