@@ -64,12 +64,17 @@ export class Guide {
     console.log(`  ${who.padEnd(22)}${stream === "stdout" ? "|" : "!"} ${text}`);
   }
 
-  /** Starts `deno run <args>` and prints its lines as they come, tagged with the script's name. */
-  start(args: string[], stdin?: string): Running {
+  /**
+   * Starts `deno run <args>` and prints its lines as they come, tagged with the script's name;
+   * `lagMs` holds each line back that long (see `client`).
+   */
+  start(args: string[], stdin?: string, lagMs = 0): Running {
     const script = args.find((a) => a.endsWith(".ts")) ?? "deno";
     const who = script.replace(/^.*\//, "").replace(/\.ts$/, "");
     const child = new Running(["run", ...args], stdin);
-    child.follow((text, stream) => this.line(who, text, stream));
+    child.follow((text, stream) =>
+      lagMs ? setTimeout(() => this.line(who, text, stream), lagMs) : this.line(who, text, stream)
+    );
     return child;
   }
 
@@ -132,12 +137,15 @@ export class Guide {
   ): Promise<Output> {
     const pipe = stdin === undefined ? "" : `printf '${stdin.replace(/\n/g, "\\n")}' | `;
     this.command(shown ?? `${pipe}deno run ${flags.join(" ")} ${script} ${args.join(" ")}`);
-    const child = this.start([...flags, script, ...args], stdin);
+    // Each client line waits 10 ms before it is shown: a server's line about the same request,
+    // written before it but read from the other pipe in the same turn, is then shown first.
+    const child = this.start([...flags, script, ...args], stdin, 10);
     const end = await within(child.wait(), 30_000, `${script} did not finish in 30 s`)
       .catch(async (err) => {
         await child.stop("SIGKILL");
         throw err;
       });
+    await new Promise((r) => setTimeout(r, 10)); // after the last held-back line
     return end;
   }
 }
