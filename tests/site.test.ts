@@ -74,7 +74,7 @@ Deno.test("site: On the wire: each scenario's page shows its packets, a row and 
   assertEquals(built.code, 0, built.stderr);
   for (const [name, pair] of Object.entries(PAIRS)) {
     const packets = readPcap(await Deno.readFile(`${SITE}/wire/${name}.pcap`));
-    assert(packets.length >= 2, `${name}: ${packets.length} packets`);
+    assert(packets.length >= 1, `${name}: no packets`);
     for (const page of pair.pages) {
       const html = await Deno.readTextFile(`${SITE}/${page}.html`);
       const section = html.match(

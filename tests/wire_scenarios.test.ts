@@ -196,6 +196,45 @@ scenario(
   },
 );
 
+scenario(
+  "backoff",
+  "the same datagram again after 0.1 s, then after 0.2 s more, then the answer",
+  (ps, printed) => {
+    assertEquals(ps.map((p) => `${p.from} ${p.bytes} ${p.preview}`), [
+      "client 18 Send this message!",
+      "client 18 Send this message!",
+      "client 18 Send this message!",
+      "server 25 The msg was 18 bytes lon",
+    ]);
+    // One socket for every try: the answer comes back to the port all three left from.
+    assertEquals(new Set(ps.map((p) => p.clientPort)).size, 1);
+    const [first, second] = [ps[1].ms - ps[0].ms, ps[2].ms - ps[1].ms];
+    assert(
+      first >= 95 && second >= 195 && second > 1.5 * first,
+      `waited ${first}, then ${second} ms`,
+    );
+    if (printed) assertEquals(printed[0].text.match(/Pretending to drop/g)?.length, 2);
+  },
+);
+
+scenario(
+  "ipv6",
+  "one datagram from ::1 to ::1, and the port the server decoded is the one sent",
+  (ps, printed) => {
+    assertEquals(ps.map((p) => `${p.from} ${p.flags} ${p.server} ${p.preview}`), [
+      "client UDP ::1 hello",
+    ]);
+    if (printed) {
+      // The server prints the sockaddr_in6 recvfrom() filled: its port, in network byte order.
+      const [, hi, lo, port] = printed[0].text.match(
+        /port ([\da-f]{2}) ([\da-f]{2}) \((\d+), network order\)/,
+      )!;
+      assertEquals(Number(port), ps[0].clientPort);
+      assertEquals(parseInt(hi + lo, 16), ps[0].clientPort);
+    }
+  },
+);
+
 /** A server closes with bytes unread: its reply goes out, then a reset, and the client loses it. */
 const resetCheck = (reply: string): Check => (ps, printed) => {
   const last = ps.at(-1)!;

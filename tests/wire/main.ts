@@ -152,6 +152,26 @@ export const PAIRS: Record<string, Pair> = {
     server: (p) => lesson("http_server.ts", "--port", `${p}`),
     clients: [(p) => lesson("tcp_client.ts", "--port", `${p}`, POST)],
   },
+  backoff: {
+    transport: "udp",
+    shows:
+      "a request dropped twice: it is sent again after 0.1 s, then 0.2 s of silence, then answered",
+    pages: ["udp_length_server", "udp_backoff_client"],
+    server: (p) => lesson("udp_length_server.ts", "--port", `${p}`, "--drop", "0.5", "--seed", "7"),
+    clients: [(p) => lesson("udp_backoff_client.ts", "--port", `${p}`)],
+  },
+  ipv6: {
+    transport: "udp",
+    shows: "one datagram from ::1 to ::1: the same UDP, in IPv6 packets",
+    pages: ["ipv6_server", "ipv6_client"],
+    // The port must be free on ::1 too: taken there for a moment to make sure (else another).
+    around: (port) => {
+      Deno.listenDatagram({ transport: "udp", hostname: "::1", port }).close();
+      return Promise.resolve(() => {});
+    },
+    server: (p) => lesson("ipv6_server.ts", "--port", `${p}`),
+    clients: [(p) => lesson("ipv6_client.ts", "--port", `${p}`)],
+  },
 };
 
 /** One packet as the course shows it. */
