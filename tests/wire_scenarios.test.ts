@@ -235,6 +235,29 @@ scenario(
   },
 );
 
+scenario(
+  "idle",
+  "the server's FIN comes after the idle clock, with nothing sent either way",
+  (ps, printed) => {
+    assertEquals(show(ps.slice(0, 3)), ["client S", "server S.", "client ."]);
+    assertEquals(data(ps), []);
+    assertEquals(resets(ps), []);
+    const [theirs, ours] = fins(ps);
+    assertEquals([theirs.from, theirs.cause, ours.from], [
+      "server",
+      "close(): the idle clock ran out",
+      "client",
+    ]);
+    assert(theirs.ms >= 450 && theirs.ms < 2000, `the server closed after ${theirs.ms} ms`);
+    if (printed) {
+      assertMatch(
+        printed.at(-1)!.text,
+        /^the server closed after [\d.]+ s of silence \(recv\(\) returned b''\)$/,
+      );
+    }
+  },
+);
+
 /** A server closes with bytes unread: its reply goes out, then a reset, and the client loses it. */
 const resetCheck = (reply: string): Check => (ps, printed) => {
   const last = ps.at(-1)!;

@@ -172,6 +172,14 @@ export const PAIRS: Record<string, Pair> = {
     server: (p) => lesson("ipv6_server.ts", "--port", `${p}`),
     clients: [(p) => lesson("ipv6_client.ts", "--port", `${p}`)],
   },
+  idle: {
+    transport: "tcp",
+    shows: "a client that connects and sends nothing: hardened_tcp_server.ts closes it after 0.5 s",
+    pages: ["hardened_tcp_server"],
+    fin: { client: "close()", server: "close(): the idle clock ran out" },
+    server: (p) => lesson("hardened_tcp_server.ts", "--port", `${p}`, "--idle-timeout", "0.5"),
+    clients: [(p) => python("wire/silent_client.py", `${p}`)],
+  },
 };
 
 /** One packet as the course shows it. */
