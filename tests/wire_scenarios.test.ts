@@ -258,6 +258,18 @@ scenario(
   },
 );
 
+scenario(
+  "byte-order",
+  "the 8 bytes leave in the order they were packed, most significant first",
+  (ps, printed) => {
+    assertEquals(ps.map((p) => `${p.flags} ${p.bytes} ${p.preview}`), [
+      "UDP 8 12 34 a5 ab cd ef 07 ff",
+    ]);
+    assertMatch(ps[0].who, /^socket:(\d+) > itself:\1$/); // one socket, sending to itself
+    if (printed) assertMatch(printed[0].text, /^12 34 a5 ab cd ef 07 ff$/m); // what it printed
+  },
+);
+
 /** A server closes with bytes unread: its reply goes out, then a reset, and the client loses it. */
 const resetCheck = (reply: string): Check => (ps, printed) => {
   const last = ps.at(-1)!;

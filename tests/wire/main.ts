@@ -2,14 +2,16 @@
  * `deno task wire EXAMPLE [--pcap FILE]`: runs an example's pair on loopback while tcpdump
  * captures only that pair's port on `lo`, then prints each packet in time order with the socket
  * call that caused it, and what each program printed. `--pcap FILE` keeps the capture for
- * Wireshark; `--record [EXAMPLE...]` rewrites the captures the site falls back on.
+ * Wireshark; `--record [EXAMPLE...]` rewrites the captures in `tests/fixtures/wire/`, which the
+ * site, the tour and the tests read where tcpdump cannot capture. Nothing but `lo` is captured,
+ * and only the pair's port (or, for byte-order, its message): other traffic never appears.
  *
  * ```sh
  * deno task wire tcp      # the handshake, the data, one FIN from each side, the last ACK
  * deno task wire reset    # the textbook server closes with unread bytes: a reset
  * ```
  */
-import { printable } from "../../lib/bytes.ts";
+import { hex, printable } from "../../lib/bytes.ts";
 import { ROOT, Running } from "../_process.ts";
 import { freePort } from "../grade/program.ts";
 import { type Packet, readPcap } from "./pcap.ts";
@@ -23,7 +25,12 @@ export interface Pair {
   pages: string[];
   /** The call behind each side's FIN, as the programs make it (TCP only). */
   fin?: { client: string; server: string };
-  server: (port: number) => string[];
+  /** The server's command line; none when one program talks to itself. */
+  server?: (port: number) => string[];
+  /** The capture filter, when the pair's port is not known in advance (default: the port). */
+  filter?: string;
+  /** What the two ends are called (default: client and server). */
+  names?: [string, string];
   clients: ((port: number) => string[])[];
   /** Made before the capture starts and undone after it stops, so its packets are not shown. */
   around?: (port: number) => Promise<() => void>;
@@ -180,6 +187,15 @@ export const PAIRS: Record<string, Pair> = {
     server: (p) => lesson("hardened_tcp_server.ts", "--port", `${p}`, "--idle-timeout", "0.5"),
     clients: [(p) => python("wire/silent_client.py", `${p}`)],
   },
+  "byte-order": {
+    transport: "udp",
+    shows: "the 8-byte message byte_order.ts sends itself: on the wire in the order it was packed",
+    pages: ["byte_order"],
+    names: ["socket", "itself"],
+    // Its port is the OS's choice: the filter matches the message's first 4 bytes instead.
+    filter: "udp and udp[8:4] = 0x1234a5ab",
+    clients: [() => lesson("byte_order.ts")],
+  },
 };
 
 /** One packet as the course shows it. */
@@ -220,8 +236,15 @@ function cause(p: Packet, fromClient: boolean, pair: Pair, answered: boolean): s
   return "";
 }
 
+/** A payload's first bytes as text or, when most would need escapes (binary), in hex. */
+function preview(bytes: Uint8Array): string {
+  const odd = bytes.filter((b) => (b < 0x20 && b !== 10 && b !== 13) || b >= 0x7f).length;
+  return odd * 3 > bytes.length ? hex(bytes) : printable(bytes);
+}
+
 /** The packets as rows: direction, flags, length, preview and the call behind each. */
 export function rows(packets: Packet[], pair: Pair): Row[] {
+  const [client, server] = pair.names ?? ["client", "server"];
   const port = serverPortOf(packets);
   const t0 = packets[0]?.time ?? 0;
   const end = (host: string, p: number) => (host.includes(":") ? ` [${host}]:${p}` : `:${p}`);
@@ -238,13 +261,13 @@ export function rows(packets: Packet[], pair: Pair): Row[] {
       ms: (p.time - t0) * 1000,
       from: fromClient ? "client" : "server",
       who: fromClient
-        ? `client${end(c, cp)} > server${end(s, sp)}`
-        : `server${end(s, sp)} > client${end(c, cp)}`,
+        ? `${client}${end(c, cp)} > ${server}${end(s, sp)}`
+        : `${server}${end(s, sp)} > ${client}${end(c, cp)}`,
       server: s,
       clientPort: cp,
       flags: p.flags || "UDP",
       bytes: p.payload.length,
-      preview: printable(p.payload.subarray(0, 24)),
+      preview: preview(p.payload.subarray(0, 24)),
       cause: cause(p, fromClient, pair, !lost),
       lost,
     };
@@ -305,7 +328,7 @@ export async function capture(
       throw new CannotCapture("this run may not start tcpdump (no --allow-run for it)");
     }
     try {
-      const filter = `${pair.transport} port ${port}`;
+      const filter = pair.filter ?? `${pair.transport} port ${port}`;
       dump = Running.command([
         "tcpdump",
         "-i",
@@ -332,9 +355,9 @@ export async function capture(
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      const server = Running.command(pair.server(port));
+      const server = pair.server && Running.command(pair.server(port));
       try {
-        await server.waitFor(/./, 10_000);
+        await server?.waitFor(/./, 10_000);
         for (const client of pair.clients) {
           const argv = client(port);
           const out = await Running.command(argv).wait();
@@ -342,9 +365,10 @@ export async function capture(
         }
         await new Promise((r) => setTimeout(r, 200)); // the last ACKs
       } finally {
-        const out = await server.stop("SIGTERM");
-        const argv = pair.server(port);
-        programs.unshift({ command: commandLine(argv), ...out });
+        if (server) {
+          const out = await server.stop("SIGTERM");
+          programs.unshift({ command: commandLine(pair.server!(port)), ...out });
+        }
       }
     } finally {
       // --immediate-mode: each packet reaches tcpdump at once, so none is pending in the
