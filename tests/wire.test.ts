@@ -247,6 +247,8 @@ Deno.test("deno task wire: without tcpdump, or without its privilege, one line s
     bad.stderr.split("\n")[0],
     "usage: deno task wire EXAMPLE [--pcap FILE]  |  deno task wire --record [EXAMPLE...]",
   );
+  const help = await deno([...args, "--help"]);
+  assertEquals([help.code, help.stdout], [0, bad.stderr]);
   // Each scenario is listed with what it shows.
   assertEquals(
     bad.stderr.trim().split("\n").slice(1).map((l) => l.trim().split(" ")[0]),

@@ -31,19 +31,16 @@ export function wireShows(
     if (got.has(name)) return got.get(name)!;
     await Deno.mkdir(`${out}/wire`, { recursive: true });
     const file = `${out}/wire/${name}.pcap`;
-    let live;
-    if (cannot) {
-      await Deno.copyFile(recorded(name), file);
-      live = { packets: readPcap(await Deno.readFile(file)), why: cannot };
-    } else live = await liveOrRecorded(name, file);
-    if (live.why && !cannot) log(`  on the wire: the recorded captures (${cannot = live.why})`);
-    const how = live.why
-      ? `recorded on ${
-        dayOf(live.packets)
-      } by <code>deno task wire --record</code> (no live capture during ` +
-        `this build: ${esc(live.why)})`
+    if (cannot) await Deno.copyFile(recorded(name), file); // no second try at a live capture
+    const { packets, why } = cannot
+      ? { packets: readPcap(await Deno.readFile(file)), why: cannot }
+      : await liveOrRecorded(name, file);
+    if (why && !cannot) log(`  on the wire: the recorded captures (${cannot = why})`);
+    const recordedBy = `recorded on ${dayOf(packets)} by <code>deno task wire --record</code>`;
+    const how = why
+      ? `${recordedBy} (no live capture during this build: ${esc(why)})`
       : "captured live during this build by tcpdump on lo";
-    got.set(name, { name, rows: rows(live.packets, PAIRS[name]), how });
+    got.set(name, { name, rows: rows(packets, PAIRS[name]), how });
     return got.get(name)!;
   };
 }
@@ -75,27 +72,34 @@ export function sequenceText(rs: Row[]): string {
   ].join("\n");
 }
 
+/** The packets as a table: one row each. */
+function table(rs: Row[]): string {
+  const head = ["ms", "from &gt; to", "flags", "bytes", "payload", "the call behind it"];
+  const row = (r: Row) =>
+    [
+      r.ms.toFixed(3),
+      esc(r.who),
+      esc(r.flags),
+      String(r.bytes),
+      r.bytes ? `<code>${esc(r.preview)}</code>` : "",
+      esc(r.cause),
+    ].map((cell) => `<td>${cell}</td>`).join("");
+  return `<div class="table"><table class="wire"><thead><tr>${
+    head.map((h) => `<th>${h}</th>`).join("")
+  }</tr></thead><tbody>${rs.map((r) => `<tr>${row(r)}</tr>`).join("")}</tbody></table></div>`;
+}
+
 /** The section for one page: each scenario's sentence, diagram, table and capture file. */
 export function wireSection(shows: WireShow[]): string {
   if (!shows.length) return "";
-  return `<h2 id="wire">On the wire</h2>
-${
-    shows.map(({ name, rows: rs, how }) =>
-      `<section class="wire" id="wire-${name}"><h3><code>deno task wire ${name}</code></h3>
-<p>${esc(PAIRS[name].shows.replace(/^./, (c) => c.toUpperCase()))}. The packets, ${how}; the file:
-<a href="wire/${name}.pcap">${name}.pcap</a> (Wireshark, or <code>tcpdump -r</code>).</p>
-<div class="diagram">${
-        sequenceSvg(sequenceText(rs), `deno task wire ${name}: the packets as a sequence diagram`)
-      }</div>
-<div class="table"><table class="wire"><thead><tr><th>ms</th><th>from &gt; to</th><th>flags</th><th>bytes</th>` +
-      `<th>payload</th><th>the call behind it</th></tr></thead><tbody>${
-        rs.map((r) =>
-          `<tr><td>${r.ms.toFixed(3)}</td><td>${esc(r.who)}</td><td>${
-            esc(r.flags)
-          }</td><td>${r.bytes}</td>` +
-          `<td>${r.bytes ? `<code>${esc(r.preview)}</code>` : ""}</td><td>${esc(r.cause)}</td></tr>`
-        ).join("")
-      }</tbody></table></div></section>`
-    ).join("\n")
-  }`;
+  const one = ({ name, rows: rs, how }: WireShow) => {
+    const sentence = PAIRS[name].shows.replace(/^./, (c) => c.toUpperCase());
+    const title = `deno task wire ${name}: the packets as a sequence diagram`;
+    return `<section class="wire" id="wire-${name}"><h3><code>deno task wire ${name}</code></h3>
+<p>${esc(sentence)}. The packets, ${how}; the file: <a href="wire/${name}.pcap">${name}.pcap</a>
+(Wireshark, or <code>tcpdump -r</code>).</p>
+<div class="diagram">${sequenceSvg(sequenceText(rs), title)}</div>
+${table(rs)}</section>`;
+  };
+  return `<h2 id="wire">On the wire</h2>\n${shows.map(one).join("\n")}`;
 }

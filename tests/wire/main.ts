@@ -212,7 +212,7 @@ export interface Row {
   /** TCP flags as tcpdump writes them, or `UDP`. */
   flags: string;
   bytes: number;
-  /** The payload's first 24 bytes, printable. */
+  /** The payload's first 24 bytes: as text, escaped where need be, or in hex when binary. */
   preview: string;
   /** The socket call behind it, where the program has one. */
   cause: string;
@@ -436,15 +436,19 @@ if (import.meta.main) {
   const pcapAt = args.indexOf("--pcap");
   const keep = pcapAt >= 0 ? args.splice(pcapAt, 2)[1] : undefined;
   const names = record ? (args.slice(1).length ? args.slice(1) : Object.keys(PAIRS)) : args;
+  const usage =
+    `usage: deno task wire EXAMPLE [--pcap FILE]  |  deno task wire --record [EXAMPLE...]\n${
+      Object.entries(PAIRS).map(([n, p]) => `  ${n.padEnd(15)} ${p.shows}`).join("\n")
+    }`;
+  if (args[0] === "--help" || args[0] === "-h") {
+    console.log(usage);
+    Deno.exit(0);
+  }
   if (
     !names.length || names.some((n) => !PAIRS[n]) || (!record && names.length > 1) ||
     (pcapAt >= 0 && (!keep || record))
   ) {
-    console.error(
-      `usage: deno task wire EXAMPLE [--pcap FILE]  |  deno task wire --record [EXAMPLE...]\n${
-        Object.entries(PAIRS).map(([n, p]) => `  ${n.padEnd(15)} ${p.shows}`).join("\n")
-      }`,
-    );
+    console.error(usage);
     Deno.exit(2);
   }
   try {
