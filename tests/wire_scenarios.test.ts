@@ -319,7 +319,7 @@ scenario(
   lingerCheck("HTTP/1.1 501 Not Implemented"),
 );
 
-Deno.test("README: its UDP, TCP and happy eyeballs drawings show the packets the recordings hold", async () => {
+Deno.test("README: its UDP, TCP, backoff and happy eyeballs drawings show the packets the recordings hold", async () => {
   const readme = await Deno.readTextFile(`${ROOT}README.md`);
   const diagrams = [...readme.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]);
   // A drawing's arrows as "client SYN", "server data", "client SYN lost"...: its client is the
@@ -357,6 +357,8 @@ Deno.test("README: its UDP, TCP and happy eyeballs drawings show the packets the
   assertEquals(drawn("tcp_client"), await captured("tcp"));
   const udp = await captured("udp");
   assertEquals(drawn("udp_client"), udp.slice(0, 2)); // the first client's exchange
+  // The server pretends to drop: on the wire every try arrives (on loopback nothing is lost).
+  assertEquals(drawn("udp_backoff_client"), await captured("backoff"));
   const he = drawn("happy_eyeballs_client");
   assertEquals(he, (await captured("happy-eyeballs")).slice(0, he.length));
 });
