@@ -2,7 +2,7 @@
  * The pcap reader (tests/wire/pcap.ts) on capture files written here, byte by byte, in each
  * byte order, time unit and loopback link type: what tcpdump would have written.
  */
-import { assertEquals, assertMatch, assertThrows } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { ipv6Text, readPcap, tcpFlags } from "./wire/pcap.ts";
 import { deno } from "./_process.ts";
 import { PAIRS } from "./wire/main.ts";
@@ -238,6 +238,18 @@ Deno.test("deno task wire: without tcpdump, or without its privilege, one line s
       denied.stderr,
       /^wire: tcpdump cannot capture on lo \(tcpdump: lo: You don't have permission .*\): run as root .*setcap cap_net_raw,cap_net_admin=eip/,
     );
+    // A tcpdump that captures, but no python3 for the textbook server: said, exit 2, and the
+    // stand-in tcpdump is stopped.
+    await Deno.writeTextFile(
+      `${dir}/tcpdump`,
+      `#!/bin/sh\necho "listening on lo" >&2\nexec /bin/sleep 30\n`,
+      { mode: 0o755 },
+    );
+    const t0 = performance.now();
+    const noPython = await deno([...args, "reset"], { env: { PATH: dir } });
+    assertEquals([noPython.code, noPython.stdout], [2, ""]);
+    assertMatch(noPython.stderr, /^wire: cannot start "python3": [^\n]*\n$/);
+    assert(performance.now() - t0 < 10_000, "the stand-in tcpdump was not stopped");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -12,7 +12,7 @@
  * ```
  */
 import { hex, printable } from "../../lib/bytes.ts";
-import { ROOT, Running } from "../_process.ts";
+import { CannotStart, ROOT, Running } from "../_process.ts";
 import { freePort } from "../grade/program.ts";
 import { type Packet, readPcap } from "./pcap.ts";
 
@@ -376,6 +376,9 @@ export async function capture(
       await dump.stop("SIGINT");
     }
     return { pcap: await Deno.readFile(file), programs };
+  } catch (err) {
+    // A program this machine lacks (python3 for the textbook servers) is a reason, not a bug.
+    throw err instanceof CannotStart ? new CannotCapture(err.message) : err;
   } finally {
     undo();
     if (!keep) await Deno.remove(file).catch(() => {});
