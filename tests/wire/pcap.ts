@@ -3,8 +3,9 @@
  * needs: loopback's link layers, IPv4 and IPv6, TCP and UDP. Every field is read at its offset,
  * in the byte order the format gives it: the file's own headers in the writer's order (the magic
  * number says which), everything from the IP header on in network byte order (big-endian).
- *
- * The first step of issue 26 ("On the wire"); `deno task wire` will build on it.
+ * It is a lesson of its own, beside `examples/byte_order.ts`: each header is a fixed layout of
+ * fields, read with `DataView`, whose getters are big-endian (network order) unless told otherwise.
+ * `deno task wire`, the site's "On the wire" sections and the tour read captures with it.
  */
 
 /** One TCP segment or UDP datagram, as captured. */
@@ -70,6 +71,7 @@ export function readPcap(file: Uint8Array): Packet[] {
   return packets;
 }
 
+/** The IPv4 or IPv6 header, then the TCP or UDP header behind it; undefined for anything else. */
 function readIp(ip: Uint8Array, etherType: number, time: number): Packet | undefined {
   const b = new DataView(ip.buffer, ip.byteOffset, ip.byteLength);
   if (ip.length < 20) return undefined;
