@@ -354,6 +354,10 @@ loopback during the build.</p>
       .join("")
   }</ol>
 <p>To run them all at once, narrated: <code>deno task tour</code>.</p>
+<p>On the wire, each captured by tcpdump on loopback and drawn from its packets: ${
+    Object.entries(PAIRS).map(([w, pair]) => `<a href="${pair.pages[0]}.html#wire-${w}">${w}</a>`)
+      .join(", ")
+  } (<code>deno task wire NAME</code> prints them).</p>
 ${markdown(rosetta, linkIndex)}
 ${markdown(section(readme, "Pictures"), link)}
 ${markdown(section(readme, "The web page and the grader"), link)}
