@@ -31,40 +31,19 @@ const decoder = new TextDecoder();
  * Runs `deno <args>` to completion, with optional stdin. NO_COLOR is set, as a pipe would anyway.
  * Killed after `timeoutMs` so a hang fails the test instead of the whole suite.
  */
-export async function deno(
-  args: string[],
-  { stdin, timeoutMs = 20_000, cwd = ROOT, env = {} }: {
-    stdin?: string | Uint8Array;
-    timeoutMs?: number;
-    cwd?: string;
-    /** More environment variables. */
-    env?: Record<string, string>;
-  } = {},
-): Promise<Output> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", ...env },
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  try {
-    if (stdin !== undefined) {
-      const w = child.stdin.getWriter();
-      await w.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
-      await w.close();
-    }
-    const out = await child.output();
-    return {
-      code: out.code,
-      stdout: decoder.decode(out.stdout),
-      stderr: decoder.decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+export function deno(args: string[], options: RunOptions = {}): Promise<Output> {
+  return command([Deno.execPath(), ...args], options);
+}
+
+/** How {@link deno} and {@link command} run a program. */
+interface RunOptions {
+  stdin?: string | Uint8Array;
+  /** Killed after this long (default 20 s). */
+  timeoutMs?: number;
+  /** Where it runs (default: the repository root). */
+  cwd?: string;
+  /** More environment variables. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -101,17 +80,26 @@ export function exceptionLine(output: string): string {
   return lines.findLast((l) => crash.test(l.trim())) ?? lines[lines.length - 1] ?? "";
 }
 
-/** Runs any command to completion from the repository root (killed after 20 s). */
-async function command(argv: string[]): Promise<Output> {
+/** Runs any command to completion, with optional stdin; NO_COLOR is set, as a pipe would anyway. */
+async function command(
+  argv: string[],
+  { stdin, timeoutMs = 20_000, cwd = ROOT, env = {} }: RunOptions = {},
+): Promise<Output> {
   const child = new Deno.Command(argv[0], {
     args: argv.slice(1),
-    cwd: ROOT,
+    cwd,
+    stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   try {
+    if (stdin !== undefined) {
+      const w = child.stdin.getWriter();
+      await w.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
+      await w.close();
+    }
     const out = await child.output();
     return {
       code: out.code,
