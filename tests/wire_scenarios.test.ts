@@ -209,10 +209,8 @@ scenario(
     // One socket for every try: the answer comes back to the port all three left from.
     assertEquals(new Set(ps.map((p) => p.clientPort)).size, 1);
     const [first, second] = [ps[1].ms - ps[0].ms, ps[2].ms - ps[1].ms];
-    assert(
-      first >= 95 && second >= 195 && second > 1.5 * first,
-      `waited ${first}, then ${second} ms`,
-    );
+    // At least the client's waits, 0.1 s then 0.2 s; a loaded machine can only add to them.
+    assert(first >= 95 && second >= 195, `waited ${first}, then ${second} ms`);
     if (printed) assertEquals(printed[0].text.match(/Pretending to drop/g)?.length, 2);
   },
 );
